@@ -1,0 +1,4 @@
+# Copyright (c) mmsim contributors. All rights reserved.
+from .sim import SIM
+
+__all__ = ['SIM']

@@ -1,0 +1,201 @@
+# Copyright (c) mmsim contributors. All rights reserved.
+from typing import List, Optional, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+from mmselfsup.registry import MODELS
+
+from ..utils import (build_transformer_layers, grid_sincos_pos_embed,
+                     relative_sincos_pos_embed)
+
+
+class SIMProjector(nn.Module):
+    """Linear(D_e -> D) then P transformer blocks; shared by both branches.
+
+    Args:
+        in_channels (int): Encoder width ``D_e``.
+        embed_dims (int): Projector width ``D``.
+        num_layers (int): Blocks ``P``.
+        num_heads (int): Attention heads.
+        mlp_ratio (float): FFN width ratio.
+        norm_cfg (dict): Block norm config.
+        fused_attention (bool): Use torch's fused attention.
+    """
+
+    def __init__(self, in_channels: int, embed_dims: int, num_layers: int,
+                 num_heads: int, mlp_ratio: float, norm_cfg: dict,
+                 fused_attention: bool) -> None:
+        super().__init__()
+        self.embed = nn.Linear(in_channels, embed_dims)
+        self.blocks = build_transformer_layers(num_layers, embed_dims,
+                                               num_heads, mlp_ratio, norm_cfg,
+                                               fused_attention)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Project encoder tokens (B, L, D_e) to (B, L, D)."""
+        tokens = self.embed(tokens)
+        for block in self.blocks:
+            tokens = block(tokens)
+        return tokens
+
+
+class SIMPredictor(nn.Module):
+    """Q transformer blocks over [cls, visible view-1, view-2 queries].
+
+    Args:
+        embed_dims (int): Width ``D``.
+        num_layers (int): Blocks ``Q``.
+        num_heads (int): Attention heads.
+        mlp_ratio (float): FFN width ratio.
+        norm_cfg (dict): Block norm config.
+        fused_attention (bool): Use torch's fused attention.
+    """
+
+    def __init__(self, embed_dims: int, num_layers: int, num_heads: int,
+                 mlp_ratio: float, norm_cfg: dict,
+                 fused_attention: bool) -> None:
+        super().__init__()
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, embed_dims))
+        self.pos_mlp = nn.Linear(2 * embed_dims, embed_dims)
+        self.blocks = build_transformer_layers(num_layers, embed_dims,
+                                               num_heads, mlp_ratio, norm_cfg,
+                                               fused_attention)
+        self.pred = nn.Linear(embed_dims, embed_dims)
+
+    def forward(self, context: torch.Tensor,
+                query_pos: torch.Tensor) -> torch.Tensor:
+        """Predict one feature per query position.
+
+        Args:
+            context (torch.Tensor): cls + visible view-1 tokens with their
+                position embeddings added, shape (B, 1 + V, D).
+            query_pos (torch.Tensor): E2 of the view-2 patches, shape
+                (B, Q, 2D).
+
+        Returns:
+            torch.Tensor: Predictions of shape (B, Q, D).
+        """
+        queries = self.mask_token + self.pos_mlp(query_pos)
+        tokens = torch.cat([context, queries], dim=1)
+        for block in self.blocks:
+            tokens = block(tokens)
+        return self.pred(tokens[:, -query_pos.shape[1]:])
+
+
+@MODELS.register_module()
+class SIMNeck(BaseModule):
+    """Projector and cross-view predictor of SIM (spec §2).
+
+    Online branch::
+
+        h    = projector(encoder tokens of view 1)           (B, 1 + V, D)
+        ctx  = [h_cls + 0, h_visible + E1(visible positions)]
+        pred = predictor(ctx, E2(view-2 patches from rel_pos))  (B, G*G, D)
+
+    The target branch runs :meth:`project` alone on view 2's tokens.
+
+    Args:
+        in_channels (int): Encoder width ``D_e``. Defaults to 768.
+        embed_dims (int): Projector/predictor width ``D``; divisible by 4.
+            Defaults to 768 (release recipe).
+        grid_size (int): Patches per side ``G``. Defaults to 14.
+        num_projector_layers (int): ``P``. Defaults to 2.
+        num_predictor_layers (int): ``Q``. Defaults to 4.
+        num_heads (int): Attention heads. Defaults to 16.
+        mlp_ratio (float): FFN width ratio. Defaults to 4.
+        norm_cfg (dict): Block norms: ``dict(type='SIMTokenBN')`` (fp32,
+            synced BatchNorm over all tokens; default, the paper's best) or
+            ``dict(type='LN', eps=1e-6)``.
+        fused_attention (bool): Use torch's fused attention. Defaults to
+            True.
+        init_cfg (dict | list, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 in_channels: int = 768,
+                 embed_dims: int = 768,
+                 grid_size: int = 14,
+                 num_projector_layers: int = 2,
+                 num_predictor_layers: int = 4,
+                 num_heads: int = 16,
+                 mlp_ratio: float = 4.,
+                 norm_cfg: dict = dict(type='SIMTokenBN'),
+                 fused_attention: bool = True,
+                 init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if embed_dims <= 0 or embed_dims % 4 != 0:
+            raise ValueError('SIMNeck embed_dims must be a positive multiple '
+                             f'of 4 (sin-cos embeddings), got {embed_dims}')
+        self.in_channels = in_channels
+        self.embed_dims = embed_dims
+        self.grid_size = grid_size
+        self.projector = SIMProjector(in_channels, embed_dims,
+                                      num_projector_layers, num_heads,
+                                      mlp_ratio, norm_cfg, fused_attention)
+        self.predictor = SIMPredictor(embed_dims, num_predictor_layers,
+                                      num_heads, mlp_ratio, norm_cfg,
+                                      fused_attention)
+        # E1 is fixed: cached once, not saved in checkpoints.
+        self.register_buffer(
+            'grid_pos_embed',
+            grid_sincos_pos_embed(grid_size, embed_dims),
+            persistent=False)
+
+    def init_weights(self) -> None:
+        """Xavier-uniform Linear weights, zero biases, mask token N(0, .02),
+        unit norms; or a ``Pretrained`` init_cfg."""
+        if self.init_cfg is not None:
+            super().init_weights()
+            return
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.xavier_uniform_(module.weight)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
+        nn.init.normal_(self.predictor.mask_token, std=.02)
+        self._is_init = True
+
+    def project(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Projector alone (the target branch).
+
+        Args:
+            tokens (torch.Tensor): Encoder tokens of shape (B, L, D_e).
+
+        Returns:
+            torch.Tensor: Projected tokens of shape (B, L, D).
+        """
+        return self.projector(tokens)
+
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor,
+                rel_pos: torch.Tensor) -> torch.Tensor:
+        """Predict view 2's dense target features from view 1.
+
+        Args:
+            tokens (torch.Tensor): Encoder output for view 1: cls + visible
+                tokens, shape (B, 1 + V, D_e).
+            mask (torch.Tensor): View-1 mask, (B, G, G) or (B, G * G),
+                nonzero = masked, V = G * G - K visible per sample.
+            rel_pos (torch.Tensor): View-2 geometry, shape (B, 6).
+
+        Returns:
+            torch.Tensor: Predictions of shape (B, G * G, D).
+        """
+        batch = tokens.shape[0]
+        visible = ~mask.reshape(batch, -1).bool()
+        if visible.shape[1] != self.grid_size**2:
+            raise ValueError(f'mask has {visible.shape[1]} cells, expected '
+                             f'{self.grid_size}x{self.grid_size}')
+        projected = self.projector(tokens)
+        grid_pos = self.grid_pos_embed.to(projected.dtype)
+        visible_pos = grid_pos.expand(batch, -1, -1)[visible].reshape(
+            batch, -1, self.embed_dims)
+        if visible_pos.shape[1] != projected.shape[1] - 1:
+            raise ValueError(
+                f'the mask leaves {visible_pos.shape[1]} visible patches '
+                f'but the encoder returned {projected.shape[1] - 1}')
+        context = torch.cat(
+            [projected[:, :1], projected[:, 1:] + visible_pos], dim=1)
+        query_pos = relative_sincos_pos_embed(rel_pos, self.grid_size,
+                                              self.embed_dims)
+        return self.predictor(context, query_pos)

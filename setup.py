@@ -1,0 +1,4 @@
+# Copyright (c) mmsim contributors. All rights reserved.
+from setuptools import setup
+
+setup()

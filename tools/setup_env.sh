@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Create (or reuse) the project-local virtual environment `.venv` holding the
+# stack measured in ../shared/docs/environment.md, then install mmsim in
+# editable mode. Idempotent: a finished environment is detected by a stamp file
+# that records the hash of this script and setup.cfg, so re-running is instant.
+#
+# Order matters: torch first (mmcv is built against it without build
+# isolation), then mmcv 2.0.1 from source with its CPU ops, then the rest.
+# Every pip call gets the constraints file, so nothing upgrades numpy to 2.x.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+venv="${MMSIM_VENV:-$root/.venv}"
+py="${PYTHON:-python3.11}"
+command -v "$py" >/dev/null 2>&1 || py=python3
+stamp="$venv/.mmsim-stamp"
+want="$(cat "$root/tools/setup_env.sh" "$root/tools/constraints.txt" "$root/setup.cfg" | sha256sum | cut -d' ' -f1)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  exit 0
+fi
+echo "[setup_env] creating $venv (first run on a machine takes ~10-15 min: mmcv compiles)" >&2
+t0=$(date +%s)
+[ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
+pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q -c "$root/tools/constraints.txt")
+"${pip[@]}" "pip<24.1" "setuptools<70" wheel
+"${pip[@]}" torch==2.0.1 torchvision==0.15.2 "numpy<2"
+if ! "$venv/bin/python" -c "import mmcv, mmcv.ops" 2>/dev/null; then
+  MAX_JOBS="${MAX_JOBS:-2}" "${pip[@]}" --no-build-isolation mmcv==2.0.1
+fi
+"${pip[@]}" mmengine==0.10.7 mmcls==1.0.0rc6 mmselfsup==1.0.0 mmdet==3.3.0 openmim==0.3.9 \
+  "pycocotools>=2.0,<2.1" pytest pytest-timeout matplotlib
+"${pip[@]}" --no-build-isolation --no-deps -e "$root"
+"$venv/bin/python" -c "import torch, mmcv.ops, mmengine, mmcls, mmselfsup, mmdet, mmsim; print('[setup_env] ok: torch', torch.__version__, 'mmcv', mmcv.__version__, 'mmselfsup', mmselfsup.__version__, 'mmdet', mmdet.__version__)" >&2
+echo "$want" > "$stamp"
+echo "[setup_env] done in $(( $(date +%s) - t0 )) s" >&2
