@@ -1,0 +1,16 @@
+# SIM ViT-B/16, the authors' release recipe: 1600 epochs on ImageNet-1k,
+# batch 4096 (16 x 256), mask 118/196, crop scale (0.08, 1), m_0 = 0.995,
+# projector depth 2, predictor depth 4, width 768, dense UniGrad only.
+# Iterations: 1,281,167 images / 4096 = 312 per epoch, 499,200 in total.
+_base_ = [
+    '_base_/sim_vit-base-p16.py',
+    '_base_/imagenet_sim.py',
+    '_base_/adamw_coslr-1600e_in1k.py',
+    'mmselfsup::selfsup/_base_/default_runtime.py',
+]
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=100),
+    checkpoint=dict(type='CheckpointHook', interval=50, max_keep_ckpts=3))
+randomness = dict(seed=0, diff_rank_seed=True)
+find_unused_parameters = False

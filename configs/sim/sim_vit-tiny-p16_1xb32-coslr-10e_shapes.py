@@ -1,0 +1,96 @@
+# The quick start: SIM on the generated shapes dataset, on CPU, in minutes.
+# A 6-layer, 192-wide ViT with patch 16 on 96 px views (a 6 x 6 grid, 22 of
+# 36 patches masked, ~ the release's 118 / 196), batch 32, 10 epochs of the
+# default 512-image set = 160 iterations. Same method as the ImageNet
+# recipe; only sizes, schedule and learning rate are scaled down.
+# Generate the data first: python tools/data/generate_shapes.py data/shapes
+_base_ = [
+    '_base_/sim_vit-base-p16.py',
+    '_base_/imagenet_sim.py',
+    'mmselfsup::selfsup/_base_/default_runtime.py',
+]
+
+img_size = 96
+grid_size = img_size // 16
+model = dict(
+    base_momentum=0.99,
+    backbone=dict(
+        arch=dict(
+            _delete_=True,
+            embed_dims=192,
+            num_layers=6,
+            num_heads=3,
+            feedforward_channels=768),
+        img_size=img_size),
+    neck=dict(
+        in_channels=192,
+        embed_dims=192,
+        grid_size=grid_size,
+        num_projector_layers=1,
+        num_predictor_layers=2,
+        num_heads=4))
+
+train_pipeline = [
+    {{_base_.load_image}},
+    dict(
+        type='SIMTwoViewCrop',
+        size=img_size,
+        scale=(0.2, 1.0),
+        view_pipelines={{_base_.view_colour_pipelines}}),
+    dict(
+        type='SIMBlockMaskGenerator',
+        input_size=grid_size,
+        num_masking_patches=22),
+    {{_base_.pack_inputs}},
+]
+data_root = 'data/shapes/'
+train_dataloader = dict(
+    batch_size=32,
+    num_workers=1,
+    persistent_workers=False,
+    pin_memory=False,
+    drop_last=True,  # equal batches: equal K * B rows for UniGrad
+    dataset=dict(
+        type='mmcls.CustomDataset',
+        data_root=data_root,
+        ann_file='meta/train.txt',
+        data_prefix=dict(img_path='train/'),
+        classes=data_root + 'meta/classes.txt',
+        pipeline=train_pipeline))
+
+# AdamW as the recipe, without AMP (CPU); lr raised for a 160-step run.
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(
+        type='AdamW', lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05),
+    clip_grad=dict(max_norm=1.0),
+    paramwise_cfg=dict(
+        bias_decay_mult=0., norm_decay_mult=0., flat_decay_mult=0.))
+max_epochs = 10
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=True,
+        begin=0,
+        end=1,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs - 1,
+        eta_min=0.,
+        by_epoch=True,
+        begin=1,
+        end=max_epochs,
+        convert_to_iter_based=True)
+]
+# No `type` here on purpose: mmselfsup 1.0.0 declares a registry location
+# (mmselfsup.engine.runner) that does not exist, and mmengine >= 0.7 fails
+# importing it whenever a loop is looked up by name; without `type` the
+# runner builds mmengine's EpochBasedTrainLoop directly (by_epoch=True).
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs)
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=8),
+    checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2))
+env_cfg = dict(dist_cfg=dict(backend='gloo'))
+randomness = dict(seed=0)

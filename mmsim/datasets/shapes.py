@@ -1,0 +1,435 @@
+# Copyright (c) mmsim contributors. All rights reserved.
+"""A small synthetic dataset of textured shapes on cluttered backgrounds.
+
+The project's built-in data: SIM pre-training and kNN evaluation on the
+classification part, Mask R-CNN on the COCO-format instance part. Pure
+numpy + Pillow, deterministic by seed (each image has its own generator
+seeded by ``(seed, split, index)``, so a bigger set extends a smaller one).
+
+Layout under ``out_dir``::
+
+    train/<class>/<idx>.jpg, val/<class>/<idx>.jpg  one object per image
+    meta/train.txt, meta/val.txt                    "<class>/<idx>.jpg <label>"
+    meta/classes.txt                                one class name per line
+    det/train/<idx>.jpg, det/val/<idx>.jpg          1-4 objects per image
+    det/annotations/instances_{train,val}.json      COCO, category ids from 1
+    manifest.json                                   parameters, written last
+
+Classification: ``dict(type='mmcls.CustomDataset', data_root=out_dir,
+ann_file='meta/train.txt', data_prefix=dict(img_path='train/'))``.
+Detection: ``dict(type='CocoDataset', data_root=out_dir + '/det/',
+ann_file='annotations/instances_train.json', data_prefix=dict(img='train/'),
+metainfo=dict(classes=SHAPE_CLASSES))``.
+"""
+import json
+import os
+import os.path as osp
+import shutil
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+SHAPE_CLASSES = ('circle', 'square', 'triangle', 'star', 'ring', 'cross',
+                 'hexagon', 'arrow')
+
+_VERSION = 1
+_MANIFEST = 'manifest.json'
+_INCOMPLETE = '.mmsim-shapes-incomplete'
+_OUTPUTS = ('train', 'val', 'meta', 'det')
+_SPLIT_CODES = {'train': 0, 'val': 1, 'det_train': 2, 'det_val': 3}
+_SUPERSAMPLE = 4
+_RING_HOLE = 0.55  # inner radius of a ring, relative to the outer one
+
+
+def _regular(num: int, radius: float = 1., phase: float = 0.) -> np.ndarray:
+    """(num, 2) vertices of a regular polygon, first vertex pointing up."""
+    angles = phase - np.pi / 2 + 2 * np.pi * np.arange(num) / num
+    return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+
+def _unit_outline(name: str) -> np.ndarray:
+    """(K, 2) outline of a class in unit size (extent about [-1, 1])."""
+    if name in ('circle', 'ring'):
+        return _regular(48)
+    if name == 'square':
+        return _regular(4, phase=np.pi / 4)
+    if name == 'triangle':
+        return _regular(3)
+    if name == 'hexagon':
+        return _regular(6)
+    if name == 'star':
+        outer, inner = _regular(5), _regular(5, 0.42, np.pi / 5)
+        return np.stack([outer, inner], axis=1).reshape(-1, 2)
+    # yapf: disable
+    if name == 'cross':
+        a, b = 0.3, 0.95
+        return np.array([[-a, -b], [a, -b], [a, -a], [b, -a], [b, a], [a, a],
+                         [a, b], [-a, b], [-a, a], [-b, a], [-b, -a],
+                         [-a, -a]])
+    if name == 'arrow':
+        return np.array([[-1, -.22], [.15, -.22], [.15, -.6], [1, 0],
+                         [.15, .6], [.15, .22], [-1, .22]])
+    # yapf: enable
+    raise KeyError(f'unknown shape {name!r}; known: {SHAPE_CLASSES}')
+
+
+def _place(rng: np.random.Generator, name: str, img_size: int,
+           radius: float) -> np.ndarray:
+    """A randomly stretched, rotated outline at a random place inside.
+
+    Returns:
+        np.ndarray: (K, 2) outline in pixels (x, y), rounded to 0.01,
+        inside ``[1, img_size - 1]``.
+    """
+    stretch = rng.uniform(0.85, 1.15)
+    angle = rng.uniform(0, 2 * np.pi)
+    rot = np.array([[np.cos(angle), -np.sin(angle)],
+                    [np.sin(angle), np.cos(angle)]])
+    points = _unit_outline(name) * radius * np.array([stretch, 1 / stretch])
+    points = points @ rot.T
+    low = 1 - points.min(axis=0)
+    high = img_size - 1 - points.max(axis=0)
+    centre = rng.uniform(low, np.maximum(low, high))
+    return np.round(points + centre, 2)
+
+
+def _coverage(outline: np.ndarray,
+              img_size: int,
+              hole: Optional[np.ndarray] = None) -> np.ndarray:
+    """Anti-aliased (S, S) float32 coverage of a polygon (minus a hole)."""
+    s = _SUPERSAMPLE
+    canvas = Image.new('L', (img_size * s, img_size * s), 0)
+    draw = ImageDraw.Draw(canvas)
+    draw.polygon([tuple(p) for p in outline * s - 0.5], fill=255)
+    if hole is not None:
+        draw.polygon([tuple(p) for p in hole * s - 0.5], fill=0)
+    small = canvas.resize((img_size, img_size), Image.BOX)
+    return np.asarray(small, dtype=np.float32) / 255.
+
+
+def _colour(rng: np.random.Generator,
+            away_from: Optional[np.ndarray] = None) -> np.ndarray:
+    """A random RGB colour, if given, at L1 distance >= 120 from another."""
+    for _ in range(20):
+        colour = rng.integers(0, 256, 3).astype(np.float32)
+        if away_from is None or np.abs(colour - away_from).sum() >= 120:
+            break
+    return colour
+
+
+def _pattern(rng: np.random.Generator, img_size: int,
+             period: float) -> np.ndarray:
+    """(S, S) bool pattern: stripes, checker or dots at a random angle."""
+    yy, xx = np.mgrid[0:img_size, 0:img_size] + 0.5
+    angle = rng.uniform(0, np.pi)
+    u = xx * np.cos(angle) + yy * np.sin(angle) + rng.uniform(0, period)
+    v = -xx * np.sin(angle) + yy * np.cos(angle)
+    kind = rng.integers(3)
+    if kind == 0:
+        return (u / period) % 2 < 1
+    if kind == 1:
+        return (np.floor(u / period) + np.floor(v / period)) % 2 == 0
+    du = u - 2 * period * np.round(u / (2 * period))
+    dv = v - 2 * period * np.round(v / (2 * period))
+    return du**2 + dv**2 < (0.6 * period)**2
+
+
+def _texture(rng: np.random.Generator, img_size: int,
+             background: np.ndarray) -> np.ndarray:
+    """(S, S, 3) float32 object texture: solid or a two-colour pattern."""
+    first = _colour(rng, background.reshape(-1, 3).mean(axis=0))
+    if rng.random() < 0.4:
+        return np.broadcast_to(first, (img_size, img_size, 3))
+    second = _colour(rng, first)
+    period = rng.uniform(2., 5.) * img_size / 64
+    pattern = _pattern(rng, img_size, period)[..., None]
+    return np.where(pattern, first, second)
+
+
+def _background(rng: np.random.Generator, img_size: int) -> np.ndarray:
+    """(S, S, 3) float32 background: gradient, smooth noise or stripes,
+    then maybe a clutter of small distractor blobs, then pixel noise."""
+    kind = rng.integers(3)
+    first, second = _colour(rng), _colour(rng)
+    if kind == 0:
+        yy, xx = np.mgrid[0:img_size, 0:img_size] / img_size
+        angle = rng.uniform(0, 2 * np.pi)
+        t = xx * np.cos(angle) + yy * np.sin(angle)
+        t = ((t - t.min()) / max(t.max() - t.min(), 1e-6))[..., None]
+        img = first + (second - first) * t
+    elif kind == 1:
+        cells = int(rng.integers(3, 9))
+        low = rng.integers(0, 256, (cells, cells, 3)).astype(np.uint8)
+        img = np.asarray(
+            Image.fromarray(low).resize((img_size, img_size), Image.BICUBIC),
+            np.float32)
+    else:
+        period = rng.uniform(3., 10.) * img_size / 64
+        pattern = _pattern(rng, img_size, period)[..., None]
+        img = np.where(pattern, first, 0.5 * (first + second))
+    img = np.array(img, dtype=np.float32)
+    if rng.random() < 0.6:
+        canvas = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+        draw = ImageDraw.Draw(canvas)
+        for _ in range(int(rng.integers(3, 13))):
+            x, y = rng.uniform(0, img_size, 2)
+            rx, ry = rng.uniform(0.015, 0.05, 2) * img_size
+            draw.ellipse([x - rx, y - ry, x + rx, y + ry],
+                         fill=tuple(int(c) for c in _colour(rng)))
+        img = np.asarray(canvas, np.float32)
+    return img + rng.normal(0, rng.uniform(0, 8), img.shape)
+
+
+def _paint(rng: np.random.Generator, img: np.ndarray, name: str,
+           outline: np.ndarray) -> np.ndarray:
+    """Composite one textured object onto an (S, S, 3) float image."""
+    size = img.shape[0]
+    hole = None
+    if name == 'ring':
+        centre = outline.mean(axis=0)
+        hole = centre + (outline - centre) * _RING_HOLE
+    alpha = _coverage(outline, size, hole)[..., None]
+    return img * (1 - alpha) + _texture(rng, size, img) * alpha
+
+
+def _to_uint8(img: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(img), 0, 255).astype(np.uint8)
+
+
+def render_classification_image(seed: Tuple[int, ...], img_size: int,
+                                label: int) -> np.ndarray:
+    """One (S, S, 3) uint8 RGB image with one object of class ``label``."""
+    rng = np.random.default_rng(seed)
+    name = SHAPE_CLASSES[label]
+    img = _background(rng, img_size)
+    outline = _place(rng, name, img_size, rng.uniform(0.22, 0.42) * img_size)
+    return _to_uint8(_paint(rng, img, name, outline))
+
+
+def _bbox(outline: np.ndarray) -> List[float]:
+    low, high = outline.min(axis=0), outline.max(axis=0)
+    return [
+        float(low[0]),
+        float(low[1]),
+        float(high[0] - low[0]),
+        float(high[1] - low[1])
+    ]
+
+
+def _iou(a: List[float], b: List[float]) -> float:
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    inter = max(w, 0) * max(h, 0)
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def render_detection_image(
+        seed: Tuple[int, ...],
+        img_size: int) -> Tuple[np.ndarray, List[Tuple[int, np.ndarray]]]:
+    """An (S, S, 3) uint8 RGB image with 1-4 objects, little overlap.
+
+    Returns:
+        Tuple[np.ndarray, List[Tuple[int, np.ndarray]]]: The image and, per
+        object, its label and (K, 2) outline in pixels (a ring's outer one).
+    """
+    rng = np.random.default_rng(seed)
+    img = _background(rng, img_size)
+    objects = []
+    for _ in range(int(rng.integers(1, 5))):
+        label = int(rng.integers(len(SHAPE_CLASSES)))
+        name = SHAPE_CLASSES[label]
+        radius = rng.uniform(0.1, 0.22) * img_size
+        for _ in range(20):
+            outline = _place(rng, name, img_size, radius)
+            if all(_iou(_bbox(outline), _bbox(o)) < 0.15 for _, o in objects):
+                img = _paint(rng, img, name, outline)
+                objects.append((label, outline))
+                break
+    return _to_uint8(img), objects
+
+
+def _polygon_area(outline: np.ndarray) -> float:
+    x, y = outline[:, 0], outline[:, 1]
+    return float(
+        abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2)
+
+
+def _save(img: np.ndarray, path: str) -> None:
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    Image.fromarray(img).save(path, quality=95)
+
+
+def _write_classification(out_dir: str, split: str, num: int, img_size: int,
+                          seed: int) -> None:
+    lines = []
+    for idx in range(num):
+        label = idx % len(SHAPE_CLASSES)
+        rel_path = f'{SHAPE_CLASSES[label]}/{idx:06d}.jpg'
+        img = render_classification_image((seed, _SPLIT_CODES[split], idx),
+                                          img_size, label)
+        _save(img, osp.join(out_dir, split, rel_path))
+        lines.append(f'{rel_path} {label}\n')
+    with open(osp.join(out_dir, 'meta', f'{split}.txt'), 'w') as f:
+        f.writelines(lines)
+
+
+def _write_detection(out_dir: str, split: str, num: int, img_size: int,
+                     seed: int) -> None:
+    images, annotations = [], []
+    for idx in range(num):
+        img, objects = render_detection_image(
+            (seed, _SPLIT_CODES[f'det_{split}'], idx), img_size)
+        file_name = f'{idx:06d}.jpg'
+        _save(img, osp.join(out_dir, 'det', split, file_name))
+        images.append(
+            dict(
+                id=idx + 1,
+                file_name=file_name,
+                width=img_size,
+                height=img_size))
+        for label, outline in objects:
+            annotations.append(
+                dict(
+                    id=len(annotations) + 1,
+                    image_id=idx + 1,
+                    category_id=label + 1,
+                    bbox=_bbox(outline),
+                    area=_polygon_area(outline),
+                    iscrowd=0,
+                    segmentation=[outline.reshape(-1).tolist()]))
+    coco = dict(
+        info=dict(description='mmsim synthetic shapes', version=_VERSION),
+        images=images,
+        annotations=annotations,
+        categories=[
+            dict(id=i + 1, name=name, supercategory='shape')
+            for i, name in enumerate(SHAPE_CLASSES)
+        ])
+    ann_dir = osp.join(out_dir, 'det', 'annotations')
+    os.makedirs(ann_dir, exist_ok=True)
+    with open(osp.join(ann_dir, f'instances_{split}.json'), 'w') as f:
+        json.dump(coco, f)
+
+
+def _check_args(params: Dict[str, int]) -> None:
+    """Raise a ValueError naming the first impossible parameter."""
+    minimum = dict(
+        num_train=1,
+        num_val=0,
+        num_det_train=0,
+        num_det_val=0,
+        img_size=32,
+        det_img_size=64,
+        seed=0)
+    for key, low in minimum.items():
+        value = params[key]
+        if (not isinstance(value, (int, np.integer))
+                or isinstance(value, bool) or value < low):
+            raise ValueError(f'{key} must be an int >= {low}, got {value!r}')
+    for key in ('img_size', 'det_img_size'):
+        if params[key] > 2048:
+            raise ValueError(f'{key} must be <= 2048, got {params[key]!r}')
+
+
+def _clear_previous(out_dir: str) -> None:
+    """Remove the outputs of an earlier (or interrupted) generation.
+
+    Only our own folders go, and only when ``out_dir`` holds our manifest or
+    our in-progress marker; other existing outputs raise instead.
+    """
+    ours = (
+        osp.exists(osp.join(out_dir, _MANIFEST))
+        or osp.exists(osp.join(out_dir, _INCOMPLETE)))
+    present = [d for d in _OUTPUTS if osp.exists(osp.join(out_dir, d))]
+    if present and not ours:
+        raise FileExistsError(
+            f'{out_dir!r} already holds {present} that this generator did '
+            'not write (no manifest.json); choose an empty or new folder')
+    for name in present:
+        shutil.rmtree(osp.join(out_dir, name))
+    if osp.exists(osp.join(out_dir, _MANIFEST)):
+        os.remove(osp.join(out_dir, _MANIFEST))
+
+
+def generate_shapes_dataset(out_dir: str,
+                            num_train: int = 512,
+                            num_val: int = 128,
+                            img_size: int = 64,
+                            num_det_train: int = 64,
+                            num_det_val: int = 32,
+                            det_img_size: int = 128,
+                            seed: int = 0,
+                            force: bool = False) -> dict:
+    """Write the synthetic shapes dataset, unless it is already there.
+
+    Eight classes (:data:`SHAPE_CLASSES`) with random size, stretch,
+    position, rotation, colour and texture (solid, stripes, checker, dots)
+    on gradient, smooth-noise or striped backgrounds, often with small
+    distractor blobs. Images are RGB JPEGs (quality 95). The same arguments
+    give identical bytes. A complete set with the same arguments (per its
+    ``manifest.json``) is kept as is unless ``force``.
+
+    Args:
+        out_dir (str): Output folder (created if missing).
+        num_train (int): Classification training images (>= 1), classes
+            in turn. Defaults to 512.
+        num_val (int): Classification validation images. Defaults to 128.
+        img_size (int): Side of classification images. Defaults to 64.
+        num_det_train (int): Detection training images. Defaults to 64.
+        num_det_val (int): Detection validation images. Defaults to 32.
+        det_img_size (int): Side of detection images. Defaults to 128.
+        seed (int): Base seed. Defaults to 0.
+        force (bool): Regenerate even if a matching set exists. Defaults
+            to False.
+
+    Returns:
+        dict: The manifest: ``generator``, ``version``, ``params`` and
+        ``classes``.
+
+    Examples:
+        >>> manifest = generate_shapes_dataset('data/shapes')
+        >>> manifest['classes'][:3]
+        ['circle', 'square', 'triangle']
+    """
+    params = dict(
+        num_train=num_train,
+        num_val=num_val,
+        img_size=img_size,
+        num_det_train=num_det_train,
+        num_det_val=num_det_val,
+        det_img_size=det_img_size,
+        seed=seed)
+    _check_args(params)
+    params = {k: int(v) for k, v in params.items()}
+    manifest_path = osp.join(out_dir, _MANIFEST)
+    if osp.exists(manifest_path) and not force:
+        with open(manifest_path) as f:
+            manifest = json.load(f)
+        if (manifest.get('version') == _VERSION
+                and manifest.get('params') == params):
+            return manifest
+    os.makedirs(out_dir, exist_ok=True)
+    _clear_previous(out_dir)
+    open(osp.join(out_dir, _INCOMPLETE), 'w').close()
+
+    os.makedirs(osp.join(out_dir, 'meta'), exist_ok=True)
+    with open(osp.join(out_dir, 'meta', 'classes.txt'), 'w') as f:
+        f.writelines(f'{name}\n' for name in SHAPE_CLASSES)
+    _write_classification(out_dir, 'train', num_train, img_size, seed)
+    _write_classification(out_dir, 'val', num_val, img_size, seed)
+    if num_det_train or num_det_val:
+        _write_detection(out_dir, 'train', num_det_train, det_img_size, seed)
+        _write_detection(out_dir, 'val', num_det_val, det_img_size, seed)
+
+    manifest = dict(
+        generator='mmsim.datasets.shapes',
+        version=_VERSION,
+        params=params,
+        classes=list(SHAPE_CLASSES))
+    tmp_path = manifest_path + '.tmp'
+    with open(tmp_path, 'w') as f:
+        json.dump(manifest, f, indent=2)
+    os.replace(tmp_path, manifest_path)
+    os.remove(osp.join(out_dir, _INCOMPLETE))
+    return manifest

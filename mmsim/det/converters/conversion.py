@@ -1,0 +1,174 @@
+# Copyright (c) mmsim contributors. All rights reserved.
+import os
+import re
+import tempfile
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import torch
+
+
+class CheckpointConversionError(ValueError):
+    """A checkpoint does not have the layout a converter expects."""
+
+
+@dataclass
+class Conversion:
+    """Result of a key mapping.
+
+    Attributes:
+        state_dict (OrderedDict): Converted tensors.
+        mapped (list[tuple[str, str]]): ``(source key, new key)`` pairs.
+        dropped (list[str]): Source keys left out on purpose.
+    """
+    state_dict: 'OrderedDict[str, torch.Tensor]' = field(
+        default_factory=OrderedDict)
+    mapped: List[Tuple[str, str]] = field(default_factory=list)
+    dropped: List[str] = field(default_factory=list)
+
+    def add(self, source: str, target: str, tensor: torch.Tensor) -> None:
+        """Record ``source`` as converted to ``target``."""
+        if target in self.state_dict:
+            raise CheckpointConversionError(
+                f'{source!r} maps to {target!r}, which is already taken')
+        self.state_dict[target] = tensor
+        self.mapped.append((source, target))
+
+    def summary(self, verbose: bool = True) -> str:
+        """Human-readable report: every mapping (``verbose``) and the
+        dropped keys grouped by prefix."""
+        lines = []
+        if verbose:
+            lines += [f'  {src} -> {dst}' for src, dst in self.mapped]
+        groups: Dict[str, int] = OrderedDict()
+        for key in self.dropped:
+            prefix = _group_name(key)
+            groups[prefix] = groups.get(prefix, 0) + 1
+        dropped = ', '.join(f'{k} ({n})' for k, n in groups.items())
+        lines.append(f'mapped {len(self.mapped)} tensors; dropped '
+                     f'{len(self.dropped)}: {dropped or "none"}')
+        return '\n'.join(lines)
+
+
+def _group_name(key: str) -> str:
+    """``'target.module.backbone.layers.0.ln1.weight'`` -> ``'target.*'``,
+    ``'mm_blocks.3.attn.qkv.weight'`` -> ``'mm_blocks.*'``."""
+    head = key.split('.')[0]
+    return head + '.*' if '.' in key else head
+
+
+def check_keys(missing: Iterable[str], unexpected: Iterable[str],
+               what: str) -> None:
+    """Raise a :class:`CheckpointConversionError` listing bad keys.
+
+    Args:
+        missing (Iterable[str]): Keys the layout needs but lacks.
+        unexpected (Iterable[str]): Keys the layout does not know.
+        what (str): The layout, for the message.
+    """
+    missing, unexpected = sorted(missing), sorted(unexpected)
+    if not missing and not unexpected:
+        return
+    parts = [f'the checkpoint is not {what}:']
+    if missing:
+        parts.append(f'missing keys ({len(missing)}): ' + ', '.join(missing))
+    if unexpected:
+        parts.append(f'unexpected keys ({len(unexpected)}): ' +
+                     ', '.join(unexpected))
+    parts.append('nothing was written.')
+    raise CheckpointConversionError('\n'.join(parts))
+
+
+def block_indices(keys: Iterable[str], prefix: str) -> List[int]:
+    """Sorted indices ``i`` of keys that start with ``prefix + '{i}.'``."""
+    pattern = re.compile(re.escape(prefix) + r'(\d+)\.')
+    found = {int(m.group(1)) for m in map(pattern.match, keys) if m}
+    return sorted(found)
+
+
+def vit_encoder_keys(num_layers: int) -> List[str]:
+    """Keys of an mmcls ``VisionTransformer`` without cls token, final norm
+    or head, in the layout shared by ``SIMViT`` and ``SIMViTDet``.
+
+    Args:
+        num_layers (int): Blocks.
+
+    Returns:
+        list[str]: ``pos_embed``, ``patch_embed.projection.*`` and the
+        12 tensors of every block.
+    """
+    keys = [
+        'pos_embed', 'patch_embed.projection.weight',
+        'patch_embed.projection.bias'
+    ]
+    for i in range(num_layers):
+        for name in ('ln1', 'attn.qkv', 'attn.proj', 'ln2', 'ffn.layers.0.0',
+                     'ffn.layers.1'):
+            keys += [f'layers.{i}.{name}.weight', f'layers.{i}.{name}.bias']
+    return keys
+
+
+def check_pos_embed(pos_embed: torch.Tensor, key: str) -> None:
+    """Check a ViT position embedding is (1, 1 + G * G, C)."""
+    rows = pos_embed.shape[1] - 1 if pos_embed.dim() == 3 else -1
+    side = int(round(max(rows, 0)**0.5))
+    if pos_embed.dim() != 3 or pos_embed.shape[0] != 1 or rows < 1 or \
+            side * side != rows:
+        raise CheckpointConversionError(
+            f'{key} has shape {tuple(pos_embed.shape)}; expected (1, 1 + G '
+            '* G, C): a cls row and a square grid of patches')
+
+
+def load_state_dict(
+    path: str, keys: Sequence[str] = ('state_dict', )
+) -> 'OrderedDict[str, torch.Tensor]':
+    """Read the tensors of a checkpoint file on the CPU.
+
+    Args:
+        path (str): Checkpoint file.
+        keys (Sequence[str]): Keys under which the tensors may be nested,
+            tried in order; a flat dict of tensors is used as it is.
+
+    Returns:
+        OrderedDict[str, torch.Tensor]: The tensors.
+    """
+    checkpoint = torch.load(path, map_location='cpu')
+    if not isinstance(checkpoint, dict):
+        raise CheckpointConversionError(
+            f'{path} holds a {type(checkpoint).__name__}, not a dict')
+    for key in keys:
+        if isinstance(checkpoint.get(key), dict):
+            return OrderedDict(checkpoint[key])
+    if checkpoint and all(
+            isinstance(v, torch.Tensor) for v in checkpoint.values()):
+        return OrderedDict(checkpoint)
+    raise CheckpointConversionError(
+        f'{path} has none of the keys {list(keys)} and is not a flat dict of '
+        f'tensors (top-level keys: {sorted(checkpoint)[:10]})')
+
+
+def save_checkpoint(state_dict: Dict[str, torch.Tensor],
+                    path: str,
+                    meta: Optional[dict] = None) -> None:
+    """Write ``{'meta': meta, 'state_dict': state_dict}`` atomically: to a
+    temporary file in the same folder, then renamed over ``path``, so a
+    failure never leaves a partial file.
+
+    Args:
+        state_dict (dict[str, torch.Tensor]): Tensors to save.
+        path (str): Destination.
+        meta (dict, optional): Saved under ``meta``.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, tmp_path = tempfile.mkstemp(
+        dir=folder, prefix='.' + os.path.basename(path), suffix='.tmp')
+    os.close(handle)
+    try:
+        torch.save(dict(meta=meta or {}, state_dict=state_dict), tmp_path)
+        os.replace(tmp_path, path)
+    except BaseException:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+        raise

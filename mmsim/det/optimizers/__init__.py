@@ -1,0 +1,5 @@
+# Copyright (c) mmsim contributors. All rights reserved.
+from .layer_decay_optim_constructor import (
+    SIMViTLayerDecayOptimizerConstructor, vit_layer_id)
+
+__all__ = ['SIMViTLayerDecayOptimizerConstructor', 'vit_layer_id']

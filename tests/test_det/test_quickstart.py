@@ -1,0 +1,96 @@
+# Copyright (c) mmsim contributors. All rights reserved.
+"""The tiny config through mmdet's real runner on generated COCO data."""
+import math
+
+import pytest
+import torch
+
+from mmsim.datasets import SHAPE_CLASSES, generate_shapes_dataset
+from mmsim.det.converters import convert_sim_to_vitdet, load_state_dict
+from mmsim.det.quickstart import (backbone_arch, build_quickstart_config,
+                                  coco_classes, format_metrics,
+                                  run_det_quickstart)
+from ._sim_checkpoint import save_sim_checkpoint
+
+# the tiny config keeps detections of any score, so CocoMetric computes AP
+# even after a few iterations; this checks that overrides reach the config
+OVERRIDES = dict(model=dict(test_cfg=dict(rcnn=dict(max_per_img=10))))
+
+
+@pytest.fixture(scope='module')
+def coco_root(tmp_path_factory):
+    out_dir = str(tmp_path_factory.mktemp('shapes'))
+    generate_shapes_dataset(
+        out_dir, num_train=1, num_val=0, num_det_train=8, num_det_val=4)
+    return out_dir + '/det'
+
+
+def test_tiny_config_classes_are_the_generator_classes():
+    from mmengine.config import Config
+
+    from mmsim.det.quickstart import TINY_CONFIG
+    cfg = Config.fromfile(TINY_CONFIG)
+    assert cfg.classes == SHAPE_CLASSES
+    assert cfg.model.roi_head.bbox_head.num_classes == len(SHAPE_CLASSES)
+
+
+def test_config_follows_the_data(coco_root, tmp_path):
+    assert coco_classes(coco_root + '/annotations/instances_val.json') == \
+        SHAPE_CLASSES
+    cfg = build_quickstart_config(coco_root, str(tmp_path), max_iters=50)
+    assert cfg.train_dataloader.dataset.metainfo.classes == SHAPE_CLASSES
+    assert cfg.model.roi_head.mask_head.num_classes == len(SHAPE_CLASSES)
+    assert cfg.param_scheduler[1].milestones == [44, 48]
+    assert cfg.val_cfg is None and cfg.test_evaluator.ann_file.startswith(
+        coco_root)
+    cfg = build_quickstart_config(
+        coco_root, str(tmp_path), cfg_options=OVERRIDES)
+    assert cfg.model.test_cfg.rcnn.max_per_img == 10
+    assert cfg.model.test_cfg.rcnn.score_thr == 0.
+
+
+def test_backbone_arch_from_checkpoint(tmp_path):
+    path = str(tmp_path / 'sim.pth')
+    save_sim_checkpoint(
+        path, embed_dims=64, num_layers=3, num_heads=4, img_size=96)
+    arch = backbone_arch(convert_sim_to_vitdet(load_state_dict(path)), 4)
+    assert arch == dict(
+        arch=dict(
+            embed_dims=64, num_layers=3, num_heads=4,
+            feedforward_channels=256),
+        patch_size=16,
+        pretrain_img_size=96)
+
+
+def _check_metrics(metrics):
+    for key in ('coco/bbox_mAP', 'coco/segm_mAP', 'coco/bbox_mAP_50',
+                'coco/segm_mAP_50'):
+        assert key in metrics, sorted(metrics)
+        assert 0. <= metrics[key] <= 1. and not math.isnan(metrics[key])
+
+
+def test_finetune_from_sim_checkpoint(coco_root, tmp_path, capsys, one_thread):
+    path = str(tmp_path / 'sim.pth')
+    sim = save_sim_checkpoint(
+        path, embed_dims=64, num_layers=2, num_heads=2, img_size=96)
+    metrics = run_det_quickstart(
+        coco_root,
+        str(tmp_path / 'work'),
+        sim_checkpoint=path,
+        max_iters=4,
+        cfg_options=OVERRIDES)
+    _check_metrics(metrics)
+    assert 'mapped' in capsys.readouterr().out
+    converted = torch.load(str(tmp_path / 'work' /
+                               'sim_vitdet_backbone.pth'))['state_dict']
+    assert torch.equal(converted['layers.1.attn.qkv.weight'],
+                       sim.backbone.layers[1].attn.qkv.weight)
+    print(format_metrics({'SIM': metrics}))
+
+
+def test_finetune_from_random_init(coco_root, tmp_path, one_thread):
+    metrics = run_det_quickstart(
+        coco_root, str(tmp_path / 'work'), max_iters=4, cfg_options=OVERRIDES)
+    _check_metrics(metrics)
+    table = format_metrics({'random': metrics}).splitlines()
+    assert len(table) == 3 and table[2].startswith('| random | ')
