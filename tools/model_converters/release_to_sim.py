@@ -15,8 +15,7 @@ import argparse
 import sys
 
 from mmsim.det.converters import (CheckpointConversionError,
-                                  convert_release_to_sim, load_state_dict,
-                                  save_checkpoint)
+                                  convert_and_save, convert_release_to_sim)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -53,24 +52,20 @@ def check_against_config(state_dict: dict, config: str) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        conversion = convert_release_to_sim(
-            load_state_dict(args.src, keys=('model', )))
-        if args.config:
-            check_against_config(conversion.state_dict, args.config)
-    except (CheckpointConversionError, RuntimeError) as error:
-        print(f'error: {args.src}: {error}', file=sys.stderr)
-        return 1
-    print(conversion.summary(verbose=not args.quiet))
-    save_checkpoint(
-        conversion.state_dict,
+    check = None
+    if args.config:
+        def check(state_dict):
+            check_against_config(state_dict, args.config)
+
+    return convert_and_save(
+        args.src,
         args.dst,
-        meta=dict(
-            converted_from=args.src,
-            converter='release_to_sim',
-            license='CC-BY-NC 4.0 (SIM authors\' weights)'))
-    print(f'saved {args.dst}')
-    return 0
+        convert_release_to_sim,
+        'release_to_sim',
+        keys=('model', ),
+        verbose=not args.quiet,
+        check=check,
+        meta=dict(license='CC-BY-NC 4.0 (SIM authors\' weights)'))
 
 
 if __name__ == '__main__':

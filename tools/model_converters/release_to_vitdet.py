@@ -12,9 +12,8 @@ Example::
 import argparse
 import sys
 
-from mmsim.det.converters import (CheckpointConversionError,
-                                  convert_release_to_vitdet, load_state_dict,
-                                  save_checkpoint)
+from mmsim.det.converters import (convert_and_save,
+                                  convert_release_to_vitdet)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -28,22 +27,14 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        conversion = convert_release_to_vitdet(
-            load_state_dict(args.src, keys=('model', )))
-    except CheckpointConversionError as error:
-        print(f'error: {args.src}: {error}', file=sys.stderr)
-        return 1
-    print(conversion.summary(verbose=not args.quiet))
-    save_checkpoint(
-        conversion.state_dict,
+    return convert_and_save(
+        args.src,
         args.dst,
-        meta=dict(
-            converted_from=args.src,
-            converter='release_to_vitdet',
-            license='CC-BY-NC 4.0 (SIM authors\' weights)'))
-    print(f'saved {args.dst}')
-    return 0
+        convert_release_to_vitdet,
+        'release_to_vitdet',
+        keys=('model', ),
+        verbose=not args.quiet,
+        meta=dict(license='CC-BY-NC 4.0 (SIM authors\' weights)'))
 
 
 if __name__ == '__main__':

@@ -9,9 +9,7 @@ Example::
 import argparse
 import sys
 
-from mmsim.det.converters import (CheckpointConversionError,
-                                  convert_sim_to_vitdet, load_state_dict,
-                                  save_checkpoint)
+from mmsim.det.converters import convert_and_save, convert_sim_to_vitdet
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -25,18 +23,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        conversion = convert_sim_to_vitdet(load_state_dict(args.src))
-    except CheckpointConversionError as error:
-        print(f'error: {args.src}: {error}', file=sys.stderr)
-        return 1
-    print(conversion.summary(verbose=not args.quiet))
-    save_checkpoint(
-        conversion.state_dict,
+    return convert_and_save(
+        args.src,
         args.dst,
-        meta=dict(converted_from=args.src, converter='sim_to_vitdet'))
-    print(f'saved {args.dst}')
-    return 0
+        convert_sim_to_vitdet,
+        'sim_to_vitdet',
+        verbose=not args.quiet)
 
 
 if __name__ == '__main__':

@@ -1,10 +1,12 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 import os
 import re
+import sys
 import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import (Callable, Dict, Iterable, List, Optional, Sequence,
+                    Tuple)
 
 import torch
 
@@ -172,3 +174,49 @@ def save_checkpoint(state_dict: Dict[str, torch.Tensor],
         if os.path.exists(tmp_path):
             os.remove(tmp_path)
         raise
+
+
+def convert_and_save(src: str,
+                     dst: str,
+                     convert: Callable[[Dict[str, torch.Tensor]], Conversion],
+                     converter: str,
+                     keys: Sequence[str] = ('state_dict', ),
+                     verbose: bool = True,
+                     check: Optional[Callable[[dict], None]] = None,
+                     meta: Optional[dict] = None) -> int:
+    """The converter CLIs' flow: load, convert, check, report, save.
+
+    Nothing is written unless every step succeeds; errors are printed with
+    the source path and give exit status 1.
+
+    Args:
+        src (str): Source checkpoint.
+        dst (str): Destination, written atomically.
+        convert (callable): Maps the loaded state dict to a Conversion.
+        converter (str): Name recorded in the output's meta.
+        keys (sequence[str]): Where the tensors sit in ``src`` (see
+            :func:`load_state_dict`). Defaults to ``('state_dict', )``.
+        verbose (bool): Print every mapped key. Defaults to True.
+        check (callable, optional): Called on the converted state dict;
+            raises CheckpointConversionError or RuntimeError to refuse it.
+        meta (dict, optional): Extra meta (e.g. the weights' license).
+
+    Returns:
+        int: Exit status.
+    """
+    refused = (CheckpointConversionError, ) if check is None else \
+        (CheckpointConversionError, RuntimeError)
+    try:
+        conversion = convert(load_state_dict(src, keys=keys))
+        if check is not None:
+            check(conversion.state_dict)
+    except refused as error:
+        print(f'error: {src}: {error}', file=sys.stderr)
+        return 1
+    print(conversion.summary(verbose=verbose))
+    save_checkpoint(
+        conversion.state_dict,
+        dst,
+        meta=dict(converted_from=src, converter=converter, **(meta or {})))
+    print(f'saved {dst}')
+    return 0

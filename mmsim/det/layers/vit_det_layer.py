@@ -6,8 +6,9 @@ import torch.nn as nn
 from mmcv.cnn import build_norm_layer
 from mmcv.cnn.bricks.drop import DropPath
 from mmcv.cnn.bricks.transformer import FFN
+from mmdet.registry import MODELS
 
-from .norm_cfg import resolve_det_norm_cfg
+from mmsim.models.utils import resolve_norm_cfg
 from .rel_pos_attention import RelPosAttention
 from .window_partition import window_partition, window_unpartition
 
@@ -54,7 +55,7 @@ class ViTDetLayer(nn.Module):
         if window_size < 0:
             raise ValueError(f'window_size must be >= 0, got {window_size}')
         self.window_size = window_size
-        norm_cfg = resolve_det_norm_cfg(norm_cfg)
+        norm_cfg = resolve_norm_cfg(norm_cfg, MODELS)
         self.ln1 = build_norm_layer(norm_cfg, embed_dims)[1]
         rel_pos_size = (window_size,
                         window_size) if window_size else tuple(grid_size)

@@ -8,7 +8,7 @@ from mmcv.cnn import ConvModule, build_norm_layer
 from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 
-from ..layers import resolve_det_norm_cfg
+from mmsim.models.utils import resolve_norm_cfg
 
 
 @MODELS.register_module()
@@ -49,7 +49,7 @@ class SIMSimpleFPN(BaseModule):
                  norm_cfg: dict = dict(type='SIMLayerNorm2d', eps=1e-6),
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        norm_cfg = resolve_det_norm_cfg(norm_cfg)
+        norm_cfg = resolve_norm_cfg(norm_cfg, MODELS)
         if num_outs < len(scale_factors):
             raise ValueError(f'num_outs={num_outs} is fewer than the '
                              f'{len(scale_factors)} scale factors')

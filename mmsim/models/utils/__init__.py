@@ -4,7 +4,8 @@ from .momentum_target import MomentumTarget, cosine_momentum
 from .position_embedding import (grid_sincos_pos_embed,
                                  relative_sincos_pos_embed,
                                  sincos_frequencies)
-from .token_batch_norm import SIMTokenBN, resolve_norm_cfg
+from .norm_cfg import resolve_norm_cfg
+from .token_batch_norm import SIMTokenBN
 from .transformer_layers import build_transformer_layers
 
 __all__ = [

@@ -92,22 +92,3 @@ class SIMTokenBN(nn.Module):
     def extra_repr(self) -> str:
         return (f'{self.num_features}, eps={self.eps}, '
                 f'momentum={self.momentum}, sync={self.sync}')
-
-
-def resolve_norm_cfg(norm_cfg: dict) -> dict:
-    """Return ``norm_cfg`` with its ``type`` looked up in mmselfsup's registry.
-
-    mmcv's ``build_norm_layer`` searches the registry of the current default
-    scope, which is not mmselfsup's outside a runner; resolving the class
-    here makes ``dict(type='SIMTokenBN')`` and ``dict(type='LN')`` work in
-    any context.
-    """
-    cfg = dict(norm_cfg)
-    layer_type = cfg.get('type')
-    if isinstance(layer_type, str):
-        cfg['type'] = MODELS.get(layer_type)
-        if cfg['type'] is None:
-            raise KeyError(f'norm_cfg type {layer_type!r} is not registered '
-                           'in mmselfsup/mmengine (expected e.g. '
-                           "'SIMTokenBN' or 'LN')")
-    return cfg

@@ -3,7 +3,7 @@ import torch.nn as nn
 from mmcls.models.backbones.vision_transformer import TransformerEncoderLayer
 
 from .fused_attention import fuse_attention
-from .token_batch_norm import resolve_norm_cfg
+from .norm_cfg import resolve_norm_cfg
 
 
 def build_transformer_layers(num_layers: int,
