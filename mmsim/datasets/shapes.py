@@ -1,5 +1,5 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-"""A small synthetic dataset of textured shapes on cluttered backgrounds.
+"""A small synthetic dataset of textured shapes.
 
 The project's built-in data: SIM pre-training and kNN evaluation on the
 classification part, Mask R-CNN on the COCO-format instance part. Pure
@@ -33,14 +33,17 @@ from PIL import Image, ImageDraw
 SHAPE_CLASSES = ('circle', 'square', 'triangle', 'star', 'ring', 'cross',
                  'hexagon', 'arrow')
 
-_VERSION = 4
+_VERSION = 5
 _TINT = 12.  # std of the per-channel tint of a colour
+_GREY_TINT = 4.  # the same for the greys of classification images
 _CLASS_TEXTURE_PROB = 0.9  # see _texture
-# Per class: pattern kind (0 stripes, 1 checker, 2 dots, None solid) and
-# its period range in pixels at 64 px.
-_CLASS_TEXTURES = ((0, (1.6, 2.2)), (0, (4.2, 5.5)), (1, (1.6, 2.2)),
-                   (1, (4.2, 5.5)), (2, (1.6, 2.2)), (2, (4.2, 5.5)),
-                   (None, (0., 0.)), (0, (2.8, 3.4)))
+# Pattern kinds (see _pattern); class ``i`` wears kind ``i`` (SOLID is a
+# plain fill), all at one period range, so that the kind, not the scale,
+# tells classes apart: crop-scale zoom and blur, which self-supervised
+# methods learn to ignore, change the apparent period but not the kind.
+PATTERN_KINDS = ('stripes', 'checker', 'dots', 'solid', 'grid', 'rings',
+                 'waves', 'blotches')
+_PERIOD = (5., 7.)  # pattern period range in pixels at 64 px
 _MANIFEST = 'manifest.json'
 _INCOMPLETE = '.mmsim-shapes-incomplete'
 _OUTPUTS = ('train', 'val', 'meta', 'det')
@@ -135,47 +138,77 @@ def _colour(rng: np.random.Generator,
 def _pattern(rng: np.random.Generator,
              img_size: int,
              period: float,
-             kind: Optional[int] = None) -> np.ndarray:
-    """(S, S) bool pattern at a random angle: stripes (kind 0), checker (1)
-    or dots (2); a random kind unless given."""
+             kind: Optional[str] = None) -> np.ndarray:
+    """(S, S) bool pattern of one of :data:`PATTERN_KINDS` (a random one
+    unless given) at a random angle and phase; ``solid`` is all True."""
+    if kind is None:
+        kind = PATTERN_KINDS[rng.integers(len(PATTERN_KINDS))]
     yy, xx = np.mgrid[0:img_size, 0:img_size] + 0.5
     angle = rng.uniform(0, np.pi)
     u = xx * np.cos(angle) + yy * np.sin(angle) + rng.uniform(0, period)
-    v = -xx * np.sin(angle) + yy * np.cos(angle)
-    if kind is None:
-        kind = rng.integers(3)
-    if kind == 0:
+    v = -xx * np.sin(angle) + yy * np.cos(angle) + rng.uniform(0, period)
+    if kind == 'solid':
+        return np.ones((img_size, img_size), dtype=bool)
+    if kind == 'stripes':
         return (u / period) % 2 < 1
-    if kind == 1:
+    if kind == 'checker':
         return (np.floor(u / period) + np.floor(v / period)) % 2 == 0
-    du = u - 2 * period * np.round(u / (2 * period))
-    dv = v - 2 * period * np.round(v / (2 * period))
-    return du**2 + dv**2 < (0.6 * period)**2
+    if kind == 'grid':  # thin lines both ways
+        return ((u / period) % 2 < 0.5) | ((v / period) % 2 < 0.5)
+    if kind == 'waves':  # stripes bent by a sine across them
+        bend = 0.8 * period * np.sin(np.pi * v / (1.5 * period))
+        return ((u + bend) / period) % 2 < 1
+    if kind == 'rings':  # concentric about a point near the middle
+        centre = rng.uniform(0.3, 0.7, 2) * img_size
+        radius = np.hypot(xx - centre[0], yy - centre[1])
+        return (radius / period) % 2 < 1
+    if kind == 'blotches':  # smooth noise, thresholded at its median
+        cells = max(2, int(round(img_size / period)))
+        noise = rng.normal(size=(cells, cells)).astype(np.float32)
+        smooth = np.asarray(
+            Image.fromarray(noise, mode='F').resize((img_size, img_size),
+                                                    Image.BICUBIC))
+        return smooth > np.median(smooth)
+    if kind == 'dots':
+        du = u - 2 * period * np.round(u / (2 * period))
+        dv = v - 2 * period * np.round(v / (2 * period))
+        return du**2 + dv**2 < (0.6 * period)**2
+    raise KeyError(f'unknown pattern kind {kind!r}; known: {PATTERN_KINDS}')
 
 
-def _texture(rng: np.random.Generator, img_size: int,
-             background: np.ndarray, label: int) -> np.ndarray:
-    """(S, S, 3) float32 object texture in two random colours.
+def _grey(rng: np.random.Generator, low: float, high: float) -> np.ndarray:
+    """A (3,) float32 grey level in [low, high) with a faint tint."""
+    colour = rng.uniform(low, high) + rng.normal(0, _GREY_TINT, 3)
+    return np.clip(colour, 0, 255).astype(np.float32)
 
-    With probability ``_CLASS_TEXTURE_PROB`` the pattern kind and scale are
-    the class's own (:data:`_CLASS_TEXTURES`: a cue that survives colour
-    jitter and cropping, which self-supervised methods can learn in minutes
-    on a CPU), else a random pattern or a solid fill (shape is the only
-    cue).
+
+def _texture(rng: np.random.Generator,
+             img_size: int,
+             background: np.ndarray,
+             label: int,
+             plain: bool = False) -> np.ndarray:
+    """(S, S, 3) float32 object texture in two random colours (``plain``:
+    a dark and a light grey, so that colour hardly tells images apart and
+    instance discrimination has to look at shape and pattern).
+
+    With probability ``_CLASS_TEXTURE_PROB`` the pattern kind is the
+    class's own (``PATTERN_KINDS[label]``: a cue that survives colour
+    jitter, cropping and blur, which self-supervised methods can learn in
+    minutes on a CPU), else a random kind (shape is the only cue).
     """
-    first = _colour(rng, background.reshape(-1, 3).mean(axis=0))
-    second = _colour(rng, first)
+    if plain:
+        first, second = _grey(rng, 30, 70), _grey(rng, 186, 226)
+        if rng.random() < 0.5:
+            first, second = second, first
+    else:
+        first = _colour(rng, background.reshape(-1, 3).mean(axis=0))
+        second = _colour(rng, first)
     if rng.random() < _CLASS_TEXTURE_PROB:
-        kind, (low, high) = _CLASS_TEXTURES[label % len(_CLASS_TEXTURES)]
-        if kind is None:
-            return np.broadcast_to(first, (img_size, img_size, 3))
-        period = rng.uniform(low, high) * img_size / 64
-        pattern = _pattern(rng, img_size, period, kind)[..., None]
-        return np.where(pattern, first, second)
-    if rng.random() < 0.4:
-        return np.broadcast_to(first, (img_size, img_size, 3))
-    period = rng.uniform(2., 5.) * img_size / 64
-    pattern = _pattern(rng, img_size, period)[..., None]
+        kind = PATTERN_KINDS[label % len(PATTERN_KINDS)]
+    else:
+        kind = PATTERN_KINDS[rng.integers(len(PATTERN_KINDS))]
+    period = rng.uniform(*_PERIOD) * img_size / 64
+    pattern = _pattern(rng, img_size, period, kind)[..., None]
     return np.where(pattern, first, second)
 
 
@@ -185,12 +218,12 @@ def _background(rng: np.random.Generator,
     """(S, S, 3) float32 background: gradient, smooth noise or stripes,
     then maybe a clutter of small distractor blobs, then pixel noise.
 
-    ``plain``: a low-contrast gradient and pixel noise only, so that the
-    object is what tells one image from another.
+    ``plain``: a faint gradient about a mid grey and pixel noise only, so
+    that the object is what tells one image from another.
     """
     kind = 0 if plain else rng.integers(3)
-    first = _colour(rng)
-    second = first + rng.normal(0, 15, 3) if plain else _colour(rng)
+    first = _grey(rng, 112, 144) if plain else _colour(rng)
+    second = first + rng.normal(0, 8, 3) if plain else _colour(rng)
     if kind == 0:
         yy, xx = np.mgrid[0:img_size, 0:img_size] / img_size
         angle = rng.uniform(0, 2 * np.pi)
@@ -221,8 +254,11 @@ def _background(rng: np.random.Generator,
     return img + rng.normal(0, rng.uniform(0, 8), img.shape)
 
 
-def _paint(rng: np.random.Generator, img: np.ndarray, label: int,
-           outline: np.ndarray) -> np.ndarray:
+def _paint(rng: np.random.Generator,
+           img: np.ndarray,
+           label: int,
+           outline: np.ndarray,
+           plain: bool = False) -> np.ndarray:
     """Composite one textured object onto an (S, S, 3) float image."""
     size = img.shape[0]
     hole = None
@@ -230,7 +266,7 @@ def _paint(rng: np.random.Generator, img: np.ndarray, label: int,
         centre = outline.mean(axis=0)
         hole = centre + (outline - centre) * _RING_HOLE
     alpha = _coverage(outline, size, hole)[..., None]
-    return img * (1 - alpha) + _texture(rng, size, img, label) * alpha
+    return img * (1 - alpha) + _texture(rng, size, img, label, plain) * alpha
 
 
 def _to_uint8(img: np.ndarray) -> np.ndarray:
@@ -244,7 +280,7 @@ def render_classification_image(seed: Tuple[int, ...], img_size: int,
     name = SHAPE_CLASSES[label]
     img = _background(rng, img_size, plain=True)
     outline = _place(rng, name, img_size, rng.uniform(0.3, 0.45) * img_size)
-    return _to_uint8(_paint(rng, img, label, outline))
+    return _to_uint8(_paint(rng, img, label, outline, plain=True))
 
 
 def _bbox(outline: np.ndarray) -> List[float]:
@@ -404,20 +440,23 @@ def generate_shapes_dataset(out_dir: str,
     """Write the synthetic shapes dataset, unless it is already there.
 
     Eight classes (:data:`SHAPE_CLASSES`) with random size, stretch,
-    position, rotation and muted colours, on gradient, smooth-noise or
-    striped backgrounds, often with small distractor blobs. Each object
-    wears, with probability 0.9, its class's own texture (stripes, checker
-    or dots at a fine, medium or coarse scale, or solid; a cue that
-    survives colour jitter and cropping), else a random one. Classification
-    images have plain, low-contrast backgrounds (detection images keep the
-    clutter). Version 4 (muted colours, class textures, bigger objects on
-    plain backgrounds) is tuned so that self-supervised pre-training can
-    find the classes on a CPU budget: with saturated random colours and
-    busy backgrounds every method first learns colour and background,
-    which carry no class (see docs/benchmarks/replay). Images are RGB JPEGs (quality 95). The same
-    arguments
-    give identical bytes. A complete set with the same arguments (per its
-    ``manifest.json``) is kept as is unless ``force``.
+    position and rotation. Each object wears, with probability 0.9, its
+    class's own pattern (:data:`PATTERN_KINDS`: stripes, checker, dots,
+    solid, grid, rings, waves, blotches, all at one period range; a cue
+    that survives colour jitter, cropping and blur), else a random one
+    (shape is then the only cue). Classification images show one object in
+    a dark and a light grey on a plain mid-grey background; detection
+    images have 1-4 objects in muted colours on gradient, smooth-noise or
+    striped backgrounds, often with small distractor blobs.
+
+    Version 5 is tuned so that self-supervised pre-training finds the
+    classes on a CPU budget while a random encoder does not: with random
+    colours, every method first learns to tell images apart by colour
+    (which carries no class), and with classes told apart by pattern
+    scale, crop zoom and blur teach the encoders to ignore the cue (see
+    docs/benchmarks/replay/README.md). Images are RGB JPEGs (quality 95).
+    The same arguments give identical bytes. A complete set with the same
+    arguments (per its ``manifest.json``) is kept as is unless ``force``.
 
     Args:
         out_dir (str): Output folder (created if missing).
