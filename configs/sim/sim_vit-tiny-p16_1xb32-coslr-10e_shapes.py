@@ -1,7 +1,7 @@
 # The quick start: SIM on the generated shapes dataset, on CPU, in minutes.
 # A 6-layer, 192-wide ViT with patch 16 on 96 px views (a 6 x 6 grid, 22 of
 # 36 patches masked, ~ the release's 118 / 196), batch 32, 10 epochs of the
-# default 512-image set = 160 iterations. Same method as the ImageNet
+# default 2,000-image set = 620 iterations (about 2.5 min on 2 cores). Same method as the ImageNet
 # recipe; only sizes, schedule and learning rate are scaled down.
 # Generate the data first: python tools/data/generate_shapes.py data/shapes
 _base_ = [
@@ -58,11 +58,13 @@ train_dataloader = dict(
         classes=data_root + 'meta/classes.txt',
         pipeline=train_pipeline))
 
-# AdamW as the recipe, without AMP (CPU); lr raised for a 160-step run.
+# AdamW as the recipe, without AMP (CPU); lr 2.5e-4 for a 620-step run (at
+# 1e-3 the kNN monitor peaks after the warm-up epoch and falls back; see
+# docs/benchmarks/replay/README.md).
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(
-        type='AdamW', lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05),
+        type='AdamW', lr=2.5e-4, betas=(0.9, 0.95), weight_decay=0.05),
     clip_grad=dict(max_norm=1.0),
     paramwise_cfg=dict(
         bias_decay_mult=0., norm_decay_mult=0., flat_decay_mult=0.))

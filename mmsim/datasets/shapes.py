@@ -429,8 +429,8 @@ def _clear_previous(out_dir: str) -> None:
 
 
 def generate_shapes_dataset(out_dir: str,
-                            num_train: int = 512,
-                            num_val: int = 128,
+                            num_train: int = 2000,
+                            num_val: int = 400,
                             img_size: int = 64,
                             num_det_train: int = 64,
                             num_det_val: int = 32,
@@ -461,8 +461,8 @@ def generate_shapes_dataset(out_dir: str,
     Args:
         out_dir (str): Output folder (created if missing).
         num_train (int): Classification training images (>= 1), classes
-            in turn. Defaults to 512.
-        num_val (int): Classification validation images. Defaults to 128.
+            in turn. Defaults to 2000 (the quick start's).
+        num_val (int): Classification validation images. Defaults to 400.
         img_size (int): Side of classification images. Defaults to 64.
         num_det_train (int): Detection training images. Defaults to 64.
         num_det_val (int): Detection validation images. Defaults to 32.

@@ -22,12 +22,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--num-train',
         type=int,
-        default=512,
+        default=2000,
         help='classification training images')
     parser.add_argument(
         '--num-val',
         type=int,
-        default=128,
+        default=400,
         help='classification validation images')
     parser.add_argument(
         '--img-size',

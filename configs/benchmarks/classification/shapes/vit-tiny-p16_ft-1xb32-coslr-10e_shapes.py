@@ -1,7 +1,7 @@
 # Tiny twin of ../imagenet/vit-base-p16_ft-8xb128-coslr-100e_in1k.py on the
 # generated shapes data: the quick start's ViT (192 wide, 6 layers, 3
 # heads, patch 16, 96 px), 8 classes, batch 32 on CPU, 10 epochs (1 warm-up)
-# = 160 iterations. Same augmentation (RandAugment, erasing, mixup, cutmix),
+# of the default 2,000 training images = 620 iterations. Same augmentation (RandAugment, erasing, mixup, cutmix),
 # label smoothing, fc_norm pooling, layer decay and lr rule.
 _base_ = '../imagenet/vit-base-p16_ft-8xb128-coslr-100e_in1k.py'
 

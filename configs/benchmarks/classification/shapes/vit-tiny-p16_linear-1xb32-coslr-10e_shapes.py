@@ -1,8 +1,8 @@
 # Tiny twin of ../imagenet/vit-base-p16_linear-8xb2048-coslr-90e_in1k.py on
 # the generated shapes data (python tools/data/generate_shapes.py
 # data/shapes): the quick start's ViT (192 wide, 6 layers, 3 heads, patch
-# 16, 96 px), 8 classes, batch 32 on CPU, 10 epochs (1 warm-up) of the 512
-# training images = 160 iterations. Same neck, head, optimiser and lr rule.
+# 16, 96 px), 8 classes, batch 32 on CPU, 10 epochs (1 warm-up) of the
+# default 2,000 training images = 620 iterations. Same neck, head, optimiser and lr rule.
 _base_ = '../imagenet/vit-base-p16_linear-8xb2048-coslr-90e_in1k.py'
 
 img_size = 96
