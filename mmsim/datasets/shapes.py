@@ -37,7 +37,7 @@ _VERSION = 5
 _TINT = 12.  # std of the per-channel tint of a colour
 _GREY_TINT = 4.  # the same for the greys of classification images
 _CLASS_TEXTURE_PROB = 0.9  # see _texture
-# Pattern kinds (see _pattern); class ``i`` wears kind ``i`` (SOLID is a
+# Pattern kinds (see _pattern); class ``i`` wears kind ``i`` ('solid' is a
 # plain fill), all at one period range, so that the kind, not the scale,
 # tells classes apart: crop-scale zoom and blur, which self-supervised
 # methods learn to ignore, change the apparent period but not the kind.

@@ -90,15 +90,12 @@ def test_vit_s_is_deit_s(method):
 
 
 def test_step_cost_and_ablations_keep_numerics(jpegs):
-    base = measure_step_cost(
-        'sim_release',
-        'tiny',
-        jpegs,
-        batch_size=2,
-        steps=2,
-        warmup=1,
-        time_ema=True,
-        profile_rows=3)
+    def sim_steps(**kwargs):
+        return measure_step_cost(
+            'sim_release', 'tiny', jpegs, batch_size=2, steps=2, warmup=1,
+            **kwargs)
+
+    base = sim_steps(time_ema=True, profile_rows=3)
     assert len(base['step_s']) == 2 and all(t > 0 for t in base['step_s'])
     assert base['peak_mib'] > 0 and len(base['profile']) == 3
     assert base['ema']['foreach_ms'] > 0 and base['ema']['loop_ms'] > 0
@@ -106,14 +103,7 @@ def test_step_cost_and_ablations_keep_numerics(jpegs):
     # reverted forms compute the same training trajectory
     for variant in ('ema_loop', 'gather_loop', 'bn_transposed',
                     'pos_embed_rebuilt', 'naive_attention', 'with_cp'):
-        res = measure_step_cost(
-            'sim_release',
-            'tiny',
-            jpegs,
-            batch_size=2,
-            steps=2,
-            warmup=1,
-            variant=variant)
+        res = sim_steps(variant=variant)
         assert res['losses'] == pytest.approx(base['losses'], rel=1e-4), \
             variant
     with pytest.raises(ValueError, match='SIM only'):

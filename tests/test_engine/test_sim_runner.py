@@ -23,22 +23,29 @@ def shapes_root(tmp_path_factory):
     return str(root) + '/'
 
 
-def tiny_cfg(data_root, work_dir, max_epochs=2, **extra):
+def quickstart_cfg(data_root, work_dir):
+    """The quick-start config as shipped, on another generated set (all
+    its readers: training and the kNN monitor), loading in-process."""
     cfg = Config.fromfile(CONFIG)
-    cfg.model.backbone.arch.update(num_layers=2)
-    cfg.train_dataloader.batch_size = 8
     cfg.train_dataloader.num_workers = 0
     cfg.train_dataloader.dataset.data_root = data_root
     cfg.train_dataloader.dataset.classes = data_root + 'meta/classes.txt'
-    cfg.train_cfg.max_epochs = max_epochs
     for hook in cfg.custom_hooks:  # the kNN monitor reads the same data
         for loader in ('train_dataloader', 'val_dataloader'):
             hook[loader].dataset.data_root = data_root
+    cfg.work_dir = work_dir
+    return cfg
+
+
+def tiny_cfg(data_root, work_dir, max_epochs=2, **extra):
+    cfg = quickstart_cfg(data_root, work_dir)
+    cfg.model.backbone.arch.update(num_layers=2)
+    cfg.train_dataloader.batch_size = 8
+    cfg.train_cfg.max_epochs = max_epochs
     cfg.param_scheduler[1].T_max = max_epochs - 1
     cfg.param_scheduler[1].end = max_epochs
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)
     cfg.default_hooks.logger.interval = 1
-    cfg.work_dir = work_dir
     cfg.merge_from_dict(extra)
     return cfg
 

@@ -7,18 +7,14 @@ mmengine's Runner: about 3 min on 2 cores, the suite's longest test. The
 monitor's epoch-0 entry reads the random-init encoder, so one run measures
 both sides of the threshold.
 """
-import os.path as osp
-
 import pytest
-from mmengine.config import Config
 from mmengine.runner import Runner
+
+from tests.test_engine.test_sim_runner import quickstart_cfg
 
 from mmsim.datasets.shapes import SHAPE_CLASSES, generate_shapes_dataset
 from mmsim.engine.hooks import KNNMonitorHook
 
-CONFIG = osp.join(
-    osp.dirname(__file__), '..', '..', '..', 'configs', 'sim',
-    'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py')
 # Chance is 12.5 % (8 classes). The random-init encoder reads a little of
 # the pattern statistics (31.5 % measured); 45 % needs learnt features
 # (the trained encoder: 53 % measured).
@@ -32,22 +28,9 @@ def quickstart_shapes_root(tmp_path_factory):
     return str(root) + '/'
 
 
-def _quickstart_cfg(data_root: str, work_dir: str) -> Config:
-    """The quick-start config on another data root, loading in-process."""
-    cfg = Config.fromfile(CONFIG)
-    cfg.train_dataloader.num_workers = 0
-    cfg.train_dataloader.dataset.data_root = data_root
-    cfg.train_dataloader.dataset.classes = data_root + 'meta/classes.txt'
-    (monitor, ) = [h for h in cfg.custom_hooks if h.type == 'KNNMonitorHook']
-    for loader in ('train_dataloader', 'val_dataloader'):
-        monitor[loader].dataset.data_root = data_root
-    cfg.work_dir = work_dir
-    return cfg
-
-
 def test_quickstart_knn_rises_above_what_random_init_reaches(
         quickstart_shapes_root, tmp_path):
-    cfg = _quickstart_cfg(quickstart_shapes_root, str(tmp_path))
+    cfg = quickstart_cfg(quickstart_shapes_root, str(tmp_path))
     runner = Runner.from_cfg(cfg)
     runner.train()
     (monitor, ) = [h for h in runner.hooks if isinstance(h, KNNMonitorHook)]
