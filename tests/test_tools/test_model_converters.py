@@ -1,6 +1,8 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 import importlib.util
+import os
 import os.path as osp
+import stat
 
 import pytest
 import torch
@@ -99,4 +101,81 @@ def test_sim_to_vitdet_rejects_a_release_file(tmp_path, capsys):
     write_release(src)
     assert load_tool('sim_to_vitdet').main([src, dst]) == 1
     assert "none of the keys ['state_dict']" in capsys.readouterr().err
+    assert not osp.exists(dst)
+
+
+TOOLS_AND_INPUTS = [
+    ('sim_to_vitdet',
+     lambda path: save_sim_checkpoint(
+         path, embed_dims=64, num_layers=2, num_heads=2)),
+    ('release_to_vitdet', write_release),
+    ('release_to_sim', write_release),
+]
+
+
+@pytest.mark.parametrize('link', ['same', 'symlink', 'hardlink'])
+@pytest.mark.parametrize('tool,write_input', TOOLS_AND_INPUTS)
+def test_output_equal_to_input_is_refused(tmp_path, capsys, tool,
+                                          write_input, link):
+    """``tool ckpt.pth ckpt.pth`` once replaced the training checkpoint with
+    the converted subset; now it is refused and the input keeps its bytes."""
+    src = str(tmp_path / 'ckpt.pth')
+    write_input(src)
+    before = open(src, 'rb').read()
+    dst = src
+    if link == 'symlink':
+        dst = str(tmp_path / 'alias.pth')
+        os.symlink(src, dst)
+    elif link == 'hardlink':
+        dst = str(tmp_path / 'alias.pth')
+        os.link(src, dst)
+    assert load_tool(tool).main([src, dst]) == 1
+    err = capsys.readouterr().err
+    assert f'the output {dst} is the input {src}' in err
+    assert open(src, 'rb').read() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        {'ckpt.pth', osp.basename(dst)})
+
+
+@pytest.mark.parametrize('umask', [0o022, 0o002])
+@pytest.mark.parametrize('tool,write_input', TOOLS_AND_INPUTS)
+def test_output_has_the_umask_mode(tmp_path, tool, write_input, umask):
+    src, dst = str(tmp_path / 'in.pth'), str(tmp_path / 'out.pth')
+    write_input(src)
+    old = os.umask(umask)
+    try:
+        assert load_tool(tool).main([src, dst, '--quiet']) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(dst).st_mode) == 0o666 & ~umask
+
+
+def _truncated(path):
+    save_sim_checkpoint(path, embed_dims=64, num_layers=2, num_heads=2)
+    data = open(path, 'rb').read()
+    with open(path, 'wb') as handle:
+        handle.write(data[:len(data) // 2])
+
+
+def _text(path):
+    with open(path, 'w') as handle:
+        handle.write('not a checkpoint\n')
+
+
+def _empty(path):
+    open(path, 'wb').close()
+
+
+@pytest.mark.parametrize('make', [_truncated, _text, _empty, None])
+@pytest.mark.parametrize('tool', [t for t, _ in TOOLS_AND_INPUTS])
+def test_unreadable_checkpoint_is_named(tmp_path, capsys, tool, make):
+    """A cut or foreign .pth gave a raw PytorchStreamReader/pickle
+    traceback without the path; now one line naming it, exit 1, no output."""
+    src, dst = str(tmp_path / 'cut.pth'), str(tmp_path / 'out.pth')
+    if make is not None:
+        make(src)
+    assert load_tool(tool).main([src, dst]) == 1
+    err = capsys.readouterr().err
+    assert f'error: {src}:' in err
+    assert ('truncated' if make else 'no such checkpoint file') in err
     assert not osp.exists(dst)

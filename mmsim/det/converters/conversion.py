@@ -135,7 +135,18 @@ def load_state_dict(
     Returns:
         OrderedDict[str, torch.Tensor]: The tensors.
     """
-    checkpoint = torch.load(path, map_location='cpu')
+    if not os.path.isfile(path):
+        raise CheckpointConversionError(
+            f'{path}: no such checkpoint file' +
+            (' (it is a folder)' if os.path.isdir(path) else ''))
+    try:
+        checkpoint = torch.load(path, map_location='cpu')
+    except Exception as error:  # truncated zip, bad pickle, not a .pth
+        raise CheckpointConversionError(
+            f'{path} is not a readable PyTorch checkpoint '
+            f'({type(error).__name__}: {str(error).splitlines()[0]}); the '
+            'file is probably truncated (an interrupted copy or save) or not '
+            'a .pth: copy it again') from error
     if not isinstance(checkpoint, dict):
         raise CheckpointConversionError(
             f'{path} holds a {type(checkpoint).__name__}, not a dict')
@@ -150,12 +161,42 @@ def load_state_dict(
         f'tensors (top-level keys: {sorted(checkpoint)[:10]})')
 
 
+def default_file_mode() -> int:
+    """The mode a new file gets from ``open()``: ``0o666`` less the umask.
+
+    Returns:
+        int: E.g. ``0o644`` under the usual umask ``0o022``.
+    """
+    umask = os.umask(0o022)  # read it: os.umask only sets, returning the old
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def same_file(src: str, dst: str) -> bool:
+    """Whether ``dst`` names the file ``src`` (also through a link).
+
+    Args:
+        src (str): An existing or missing path.
+        dst (str): Another path.
+
+    Returns:
+        bool: True when writing ``dst`` would replace ``src``.
+    """
+    if os.path.realpath(src) == os.path.realpath(dst):
+        return True
+    try:
+        return os.path.samefile(src, dst)  # hard links
+    except OSError:  # one of them does not exist
+        return False
+
+
 def save_checkpoint(state_dict: Dict[str, torch.Tensor],
                     path: str,
                     meta: Optional[dict] = None) -> None:
     """Write ``{'meta': meta, 'state_dict': state_dict}`` atomically: to a
     temporary file in the same folder, then renamed over ``path``, so a
-    failure never leaves a partial file.
+    failure never leaves a partial file. The file gets the mode of any new
+    file (:func:`default_file_mode`), not the temporary file's ``0o600``.
 
     Args:
         state_dict (dict[str, torch.Tensor]): Tensors to save.
@@ -169,6 +210,7 @@ def save_checkpoint(state_dict: Dict[str, torch.Tensor],
     os.close(handle)
     try:
         torch.save(dict(meta=meta or {}, state_dict=state_dict), tmp_path)
+        os.chmod(tmp_path, default_file_mode())
         os.replace(tmp_path, path)
     except BaseException:
         if os.path.exists(tmp_path):
@@ -187,7 +229,8 @@ def convert_and_save(src: str,
     """The converter CLIs' flow: load, convert, check, report, save.
 
     Nothing is written unless every step succeeds; errors are printed with
-    the source path and give exit status 1.
+    the source path and give exit status 1. An output that would replace
+    the input (the same path, or a link to it) is refused up front.
 
     Args:
         src (str): Source checkpoint.
@@ -206,6 +249,13 @@ def convert_and_save(src: str,
     """
     refused = (CheckpointConversionError, ) if check is None else \
         (CheckpointConversionError, RuntimeError)
+    if same_file(src, dst):
+        print(
+            f'error: the output {dst} is the input {src}: converting in '
+            'place would replace the checkpoint (optimiser, neck and target '
+            'included) with the converted subset; give another output path',
+            file=sys.stderr)
+        return 1
     try:
         conversion = convert(load_state_dict(src, keys=keys))
         if check is not None:
