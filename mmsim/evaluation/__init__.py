@@ -1,5 +1,9 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-from .feature_extraction import (extract_pooled_features,
+from .dense_probe import (DenseProbeSet, confusion_matrix, dense_probe_miou,
+                          extract_patch_features, load_dense_probe_set,
+                          mean_iou, patch_centre_labels)
+from .feature_extraction import (backbone_feature_map,
+                                 extract_pooled_features,
                                  pooled_backbone_features)
 from .knn import knn_accuracy, knn_classify
 from .logistic_regression import (fit_logistic_regression,
@@ -7,7 +11,10 @@ from .logistic_regression import (fit_logistic_regression,
                                   predict_logistic_regression)
 
 __all__ = [
-    'extract_pooled_features', 'pooled_backbone_features', 'knn_accuracy',
-    'knn_classify', 'fit_logistic_regression', 'logistic_regression_accuracy',
-    'predict_logistic_regression'
+    'extract_pooled_features', 'pooled_backbone_features',
+    'backbone_feature_map', 'knn_accuracy', 'knn_classify',
+    'fit_logistic_regression', 'logistic_regression_accuracy',
+    'predict_logistic_regression', 'DenseProbeSet', 'load_dense_probe_set',
+    'patch_centre_labels', 'extract_patch_features', 'confusion_matrix',
+    'mean_iou', 'dense_probe_miou'
 ]

@@ -19,14 +19,50 @@ from torch.utils.data import DataLoader
 
 
 @torch.no_grad()
-def pooled_backbone_features(backbone: nn.Module,
-                             images: torch.Tensor) -> torch.Tensor:
-    """Average-pooled features of a batch of normalised images.
+def backbone_feature_map(backbone: nn.Module,
+                         images: torch.Tensor) -> torch.Tensor:
+    """The last feature map of a batch of normalised images.
 
     ViTs run mmcls's plain ``VisionTransformer.forward`` (whatever the
     subclass's own pre-training forward does, e.g. MAEViT's random masking),
     so every ViT is read the same way: all patches, its own final norm if it
-    has one, then the mean of the patch tokens (the class token is left out).
+    has one, the patch tokens on their grid (the class token is left out).
+
+    Args:
+        backbone (nn.Module): An mmcls ``VisionTransformer`` (or subclass),
+            or any backbone returning a sequence of (B, C, H, W) maps.
+        images (torch.Tensor): (B, 3, H, W) normalised images.
+
+    Returns:
+        torch.Tensor: (B, C, h, w) float32 features.
+    """
+    if isinstance(backbone, VisionTransformer):
+        outs = VisionTransformer.forward(backbone, images)
+    else:
+        outs = backbone(images)
+    last = outs[-1] if isinstance(outs, Sequence) else outs
+    if isinstance(last, Sequence):  # mmcls ViT: [patch map, cls token]
+        last = last[0]
+    if last.dim() == 3:  # (B, 1 + N, C) tokens with the class token first
+        tokens = last[:, 1:]
+        side = int(round(tokens.shape[1]**0.5))
+        if side * side != tokens.shape[1]:
+            raise ValueError(f'cannot lay {tokens.shape[1]} patch tokens on '
+                             'a square grid')
+        last = tokens.transpose(1, 2).reshape(
+            tokens.shape[0], tokens.shape[2], side, side)
+    if last.dim() != 4:
+        raise ValueError('cannot read a feature map from a backbone output '
+                         f'of shape {tuple(last.shape)}; expected (B, C, H, '
+                         'W) maps or (B, 1 + N, C) tokens')
+    return last.float()
+
+
+@torch.no_grad()
+def pooled_backbone_features(backbone: nn.Module,
+                             images: torch.Tensor) -> torch.Tensor:
+    """Average-pooled features of a batch of normalised images: the mean
+    of :func:`backbone_feature_map` (for a ViT, of its patch tokens).
 
     Args:
         backbone (nn.Module): An mmcls ``VisionTransformer`` (or subclass),
@@ -36,23 +72,22 @@ def pooled_backbone_features(backbone: nn.Module,
     Returns:
         torch.Tensor: (B, C) float32 features.
     """
-    if isinstance(backbone, VisionTransformer):
-        outs = VisionTransformer.forward(backbone, images)
-    else:
-        outs = backbone(images)
-    last = outs[-1] if isinstance(outs, Sequence) else outs
-    if isinstance(last, Sequence):  # mmcls ViT: [patch map, cls token]
-        last = last[0]
-    if last.dim() == 4:  # (B, C, H, W)
-        return last.float().mean(dim=(2, 3))
-    if last.dim() == 3:  # (B, 1 + N, C) tokens with the class token first
-        return last[:, 1:].float().mean(dim=1)
-    raise ValueError('cannot pool a backbone output of shape '
-                     f'{tuple(last.shape)}; expected (B, C, H, W) maps or '
-                     '(B, 1 + N, C) tokens')
+    return backbone_feature_map(backbone, images).mean(dim=(2, 3))
 
 
-def _normalise(model: nn.Module, batch: dict) -> torch.Tensor:
+def get_backbone(model: nn.Module, backbone_name: str) -> nn.Module:
+    """The submodule at a dotted path, e.g. ``'target.module.backbone'``,
+    with an error naming the missing part."""
+    backbone = model
+    for name in backbone_name.split('.'):
+        if not hasattr(backbone, name):
+            raise AttributeError(f'{type(model).__name__} has no '
+                                 f'{backbone_name!r} (missing {name!r})')
+        backbone = getattr(backbone, name)
+    return backbone
+
+
+def normalise_images(model: nn.Module, batch: dict) -> torch.Tensor:
     """(B, 3, H, W) images through the model's own data preprocessor.
 
     mmselfsup's preprocessor takes a list of views and returns a tuple;
@@ -83,7 +118,7 @@ def _labels_and_indices(data_samples: Sequence) -> Tuple[torch.Tensor, ...]:
     return torch.tensor(labels), torch.tensor(indices)
 
 
-def _gather_padded(tensor: torch.Tensor) -> torch.Tensor:
+def gather_padded(tensor: torch.Tensor) -> torch.Tensor:
     """Concatenate a (n_r, ...) tensor over ranks, n_r may differ."""
     sizes = dist.all_gather(torch.tensor([tensor.shape[0]]))
     longest = int(max(s.item() for s in sizes))
@@ -120,19 +155,14 @@ def extract_pooled_features(
     """
     if is_model_wrapper(model):
         model = model.module
-    backbone = model
-    for name in backbone_name.split('.'):
-        if not hasattr(backbone, name):
-            raise AttributeError(f'{type(model).__name__} has no '
-                                 f'{backbone_name!r} (missing {name!r})')
-        backbone = getattr(backbone, name)
+    backbone = get_backbone(model, backbone_name)
     was_training = backbone.training
     backbone.eval()
     feats, labels, indices = [], [], []
     try:
         for batch in dataloader:
             batch = model.data_preprocessor.cast_data(batch)
-            images = _normalise(model, batch)
+            images = normalise_images(model, batch)
             feats.append(pooled_backbone_features(backbone, images).cpu())
             batch_labels, batch_indices = _labels_and_indices(
                 batch['data_samples'])
@@ -145,7 +175,7 @@ def extract_pooled_features(
     if dist.get_world_size() > 1:
         device = dist.get_comm_device()
         feats, labels, indices = (
-            _gather_padded(t.to(device)).cpu()
+            gather_padded(t.to(device)).cpu()
             for t in (feats, labels, indices))
     order = indices.argsort(stable=True)
     indices, feats, labels = indices[order], feats[order], labels[order]
