@@ -130,3 +130,34 @@ def test_vit_b_forward_backward_at_1024(mmdet_scope):
                  'roi_head.mask_head.convs.3.ln.weight'):
         grad = dict(model.named_parameters())[name].grad
         assert grad is not None and torch.isfinite(grad).all(), name
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
+def test_test_time_token_grid_is_the_training_grid(config, tmp_path,
+                                                   mmdet_scope):
+    """A non-square test image reaches the backbone on the training canvas
+    (the position embedding and relative position tables then see the grid
+    they were trained on)."""
+    import mmcv
+    import numpy as np
+    from mmengine.dataset import Compose, pseudo_collate
+    cfg = Config.fromfile(config)
+    (pad, ) = cfg.model.data_preprocessor.batch_augments
+    canvas = tuple(pad.size)
+    img_path = str(tmp_path / 'wide.jpg')
+    mmcv.imwrite(np.full((canvas[0] * 2 // 3, canvas[1], 3), 90, np.uint8),
+                 img_path)
+    pipeline = [
+        t for t in cfg.test_dataloader.dataset.pipeline
+        if t.type != 'LoadAnnotations'
+    ]
+    sample = Compose(pipeline)(
+        dict(img_path=img_path, img_id=0, ori_shape=None))
+    preprocessor = MODELS.build(cfg.model.data_preprocessor)
+    inputs = preprocessor(pseudo_collate([sample]), training=False)['inputs']
+    assert tuple(inputs.shape[-2:]) == canvas
+    patch = cfg.model.backbone.patch_size
+    grid = cfg.model.backbone.img_size // patch
+    assert inputs.shape[-1] // patch == grid
+    # the pad is the mean colour: ~0 after normalisation
+    assert inputs[..., -1, :].abs().max() < 0.02

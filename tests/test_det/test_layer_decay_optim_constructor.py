@@ -23,7 +23,7 @@ class TinyDetector(nn.Module):
         self.neck = SIMSimpleFPN(in_channels=32, out_channels=8)
 
 
-def build(decay_rate=0.7, weight_decay=0.1):
+def build(decay_rate=0.7, weight_decay=0.1, model=None, **paramwise):
     constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(
         dict(
             type='SIMViTLayerDecayOptimizerConstructor',
@@ -31,9 +31,20 @@ def build(decay_rate=0.7, weight_decay=0.1):
                 type='OptimWrapper',
                 optimizer=dict(
                     type='AdamW', lr=1e-3, weight_decay=weight_decay)),
-            paramwise_cfg=dict(decay_rate=decay_rate)))
-    model = TinyDetector()
+            paramwise_cfg=dict(decay_rate=decay_rate, **paramwise)))
+    model = model or TinyDetector()
     return model, constructor(model).optimizer
+
+
+def _settings(model, optimizer):
+    """name -> (lr, weight decay) of every parameter."""
+    settings = {}
+    for group in optimizer.param_groups:
+        for param in group['params']:
+            settings[id(param)] = (group['lr'], group['weight_decay'])
+    names = dict(model.named_parameters())
+    assert len(settings) == len(names)  # every parameter, once
+    return {name: settings[id(p)] for name, p in names.items()}
 
 
 def test_registered():
@@ -51,17 +62,15 @@ def test_layer_ids():
     assert vit_layer_id('roi_head.bbox_head.fc_cls.weight', 12) == 13
 
 
-def test_lr_and_weight_decay_per_parameter(mmdet_scope):
-    model, optimizer = build()
-    settings = {}
-    for group in optimizer.param_groups:
-        for param in group['params']:
-            settings[id(param)] = (group['lr'], group['weight_decay'])
-    names = dict(model.named_parameters())
-    assert len(settings) == len(names)  # every parameter, once
+@pytest.mark.parametrize('rule', ['vitdet', 'all_1d'])
+def test_lr_and_weight_decay_per_parameter(mmdet_scope, rule):
+    model, optimizer = build(weight_decay_exempt=rule)
+    settings = _settings(model, optimizer)
+    # ViTDet decays biases, relative position tables and neck/head norms
+    wd = 0.1 if rule == 'vitdet' else 0.
 
     def lr_wd(name):
-        return settings[id(names[name])]
+        return settings[name]
 
     base = 1e-3
     assert lr_wd('backbone.pos_embed') == pytest.approx((base * 0.7**4, 0.))
@@ -70,14 +79,36 @@ def test_lr_and_weight_decay_per_parameter(mmdet_scope):
     assert lr_wd('backbone.layers.0.attn.qkv.weight') == pytest.approx(
         (base * 0.7**3, 0.1))
     assert lr_wd('backbone.layers.2.attn.qkv.bias') == pytest.approx(
-        (base * 0.7, 0.))
+        (base * 0.7, wd))
     assert lr_wd('backbone.layers.2.ln1.weight') == pytest.approx(
         (base * 0.7, 0.))
     assert lr_wd('backbone.layers.1.attn.rel_pos_h') == pytest.approx(
-        (base * 0.7**2, 0.))
+        (base * 0.7**2, wd))
     assert lr_wd('neck.lateral_convs.0.conv.weight') == pytest.approx(
         (base, 0.1))
-    assert lr_wd('neck.lateral_convs.0.ln.weight') == pytest.approx((base, 0.))
+    assert lr_wd('neck.lateral_convs.0.ln.weight') == pytest.approx((base, wd))
+
+
+def test_vit_b_exempts_what_vitdet_exempts(mmdet_scope):
+    """At ViT-B, detectron2's and mmdet's ViTDet exempt 188,160 elements
+    (24 LayerNorms x 2 x 768 + the 197 x 768 position embedding)."""
+    model = TinyDetector()
+    model.backbone = SIMViTDet(arch='b', img_size=1024)
+    model.neck = SIMSimpleFPN(in_channels=768, out_channels=256)
+    exempt = {}
+    for rule in ('vitdet', 'all_1d'):
+        settings = _settings(model, build(model=model,
+                                          weight_decay_exempt=rule)[1])
+        exempt[rule] = sum(
+            p.numel() for n, p in model.named_parameters()
+            if settings[n][1] == 0.)
+    assert exempt['vitdet'] == 24 * 2 * 768 + 197 * 768 == 188160
+    assert exempt['all_1d'] > exempt['vitdet']
+
+
+def test_bad_exempt_rule(mmdet_scope):
+    with pytest.raises(ValueError, match='weight_decay_exempt'):
+        build(weight_decay_exempt='norms')
 
 
 def test_frozen_parameters_are_kept_out_of_decay_groups():

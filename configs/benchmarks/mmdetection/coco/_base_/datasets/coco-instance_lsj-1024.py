@@ -26,6 +26,13 @@ train_pipeline = [
 test_pipeline = [
     dict(type='LoadImageFromFile', backend_args={{_base_.backend_args}}),
     dict(type='Resize', scale=lsj_size, keep_ratio=True),
+    # Pad to the training canvas, as detectron2's (square_pad=1024) and
+    # mmdet's ViTDet do: otherwise a 1024 x 683 image gives a 64 x 44 token
+    # grid and the position embedding and the global blocks' relative
+    # position tables are resized to a grid never seen in training. The
+    # value is the mean colour (BGR), 0 after normalisation, as the
+    # training pad (BatchFixedSizePad) leaves it.
+    dict(type='Pad', size=lsj_size, pad_val=dict(img=(104, 116, 124))),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
     dict(
         type='PackDetInputs',

@@ -23,8 +23,8 @@ test_cfg = dict(type='TestLoop')
 optim_wrapper = dict(
     type='AmpOptimWrapper',  # fp16 autocast (GPU); use OptimWrapper on CPU
     constructor='SIMViTLayerDecayOptimizerConstructor',
-    # lr x 0.7 ** (13 - depth); no weight decay on norms, biases, position
-    # embeddings and relative position tables
+    # lr x 0.7 ** (13 - depth); no weight decay on the backbone's norms and
+    # position embedding only (detectron2's and mmdet's ViTDet)
     paramwise_cfg=dict(decay_rate=0.7),
     optimizer=dict(
         type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.1))
