@@ -126,4 +126,4 @@ custom_hooks = [
         interval=2)
 ]
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
-randomness = dict(seed=0)
+randomness = dict(seed=0, diff_rank_seed=True)  # own crops/masks per rank

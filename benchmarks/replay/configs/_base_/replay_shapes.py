@@ -131,4 +131,4 @@ custom_hooks = [
 ]
 
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
-randomness = dict(seed=0)
+randomness = dict(seed=0, diff_rank_seed=True)

@@ -115,4 +115,4 @@ auto_scale_lr = dict(base_batch_size=32)
 default_hooks = dict(
     logger=dict(interval=8), checkpoint=dict(interval=5, max_keep_ckpts=1))
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
-randomness = dict(seed=0, diff_rank_seed=False)
+randomness = dict(seed=0, diff_rank_seed=True)

@@ -4,6 +4,8 @@
 # mmdet's default runtime (its hooks and log processor are iteration-based
 # here).
 _base_ = 'mmdet::_base_/default_runtime.py'
+# Each rank its own augmentation and drop-path draws (mmdet sets none).
+randomness = dict(seed=None, diff_rank_seed=True)
 
 # 100 epochs = 184375 iterations x 64 images / 118000 images per epoch
 max_iters = 184375
