@@ -5,6 +5,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from mmsim.models.utils import scaled_dot_product_attention
+
 
 def relative_position_table(rel_pos: torch.Tensor, q_size: int,
                             k_size: int) -> torch.Tensor:
@@ -69,7 +71,8 @@ def decomposed_rel_pos_bias(q: torch.Tensor, rel_pos_h: torch.Tensor,
 
 class RelPosAttention(nn.Module):
     """Multi-head self-attention over a token grid with decomposed relative
-    position bias, computed by ``F.scaled_dot_product_attention``.
+    position bias, computed by mmsim's ``scaled_dot_product_attention``
+    (torch's fused kernel on torch >= 2.0, plain operations before).
 
     Parameter names follow mmcls's ``MultiheadAttention`` (``qkv``,
     ``proj``), so ViT checkpoints load by prefix; the relative position
@@ -133,6 +136,6 @@ class RelPosAttention(nn.Module):
                           -1), self.rel_pos_h, self.rel_pos_w, (height, width),
                 (height, width)).view(batch, self.num_heads, height * width,
                                       height * width)
-        x = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        x = scaled_dot_product_attention(q, k, v, attn_mask=bias)
         x = x.transpose(1, 2).reshape(batch, height, width, self.embed_dims)
         return self.proj(x)

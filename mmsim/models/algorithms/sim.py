@@ -9,7 +9,7 @@ from mmselfsup.models.algorithms import BaseModel
 from mmselfsup.registry import MODELS
 from mmselfsup.structures import SelfSupDataSample
 
-from ..utils import MomentumTarget, cosine_momentum
+from ..utils import DeferredChecks, MomentumTarget, cosine_momentum
 
 
 @MODELS.register_module()
@@ -34,7 +34,8 @@ class SIM(BaseModel):
         target_update_interval (int): Update the target at iterations
             ``t % interval == 0``: set it to the optimiser wrapper's
             ``accumulative_counts`` so the target moves once per
-            accumulation window. Defaults to 1.
+            accumulation window (checked by :meth:`check_optim_wrapper`).
+            Defaults to 1.
         pretrained (str, optional): Checkpoint to initialise from.
         data_preprocessor (dict, optional): Defaults to mmselfsup's
             ``SelfSupDataPreprocessor``.
@@ -74,6 +75,18 @@ class SIM(BaseModel):
         self.base_momentum = base_momentum
         self.target_update_interval = target_update_interval
         self.target = MomentumTarget(self._online_target_modules())
+        # Plain attributes, not buffers: DDP must not broadcast them.
+        self._num_visible: Optional[int] = None
+        self._checks = DeferredChecks(
+            dict(
+                loss=(FloatingPointError,
+                      'SIM loss is not finite (first at {iteration}): '
+                      'stopping. Lower the learning rate or check the data '
+                      '(see the last checkpoint).'),
+                mask=(ValueError,
+                      'every sample must mask the same number of patches '
+                      'in every batch; a batch at {iteration} differs from '
+                      'the first one')))
 
     def _online_target_modules(self) -> nn.ModuleDict:
         """The online modules the target averages, in the target's layout."""
@@ -97,20 +110,44 @@ class SIM(BaseModel):
         the target's update count outside a runner)."""
         cur_iter, max_iters = self._runner_iter()
         if cur_iter is None:
-            cur_iter = int(self.target.steps)
+            cur_iter = self.target.num_updates
         return cosine_momentum(self.base_momentum, cur_iter, max_iters)
 
-    def train_step(self, data: Union[dict, tuple, list],
-                   optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
-        """mmengine's train step, after checking that the target moves once
-        per gradient-accumulation window. (mmengine's DDP wrapper does not
-        call this method; the update rule itself lives in :meth:`loss`.)"""
+    def check_optim_wrapper(self, optim_wrapper: OptimWrapper) -> None:
+        """Check that the target moves once per gradient-accumulation
+        window: ``target_update_interval`` must equal the wrapper's
+        ``accumulative_counts``.
+
+        Called by :meth:`train_step` and, before training, by
+        :class:`~mmsim.engine.hooks.TrainingChecksHook` (mmengine's DDP
+        wrapper runs its own train step, never this model's).
+
+        Args:
+            optim_wrapper (OptimWrapper): The runner's optimiser wrapper.
+        """
         window = getattr(optim_wrapper, '_accumulative_counts', 1)
         if window != self.target_update_interval:
             raise ValueError(
                 f'optim_wrapper accumulates {window} iterations but '
                 f'model.target_update_interval={self.target_update_interval}'
                 ': set them equal so the target updates once per window')
+
+    def raise_deferred_errors(self) -> None:
+        """Raise what the training steps found wrong on the device (a
+        non-finite loss, unequal mask counts) since they started.
+
+        Under a runner :meth:`loss` only records these on the device, so
+        that a step never waits for the GPU;
+        :class:`~mmsim.engine.hooks.TrainingChecksHook` calls this every
+        logging interval, before every checkpoint and after training.
+        Under ``torch.distributed`` all processes must call it together.
+        """
+        self._checks.raise_if_failed()
+
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
+        """mmengine's train step, after :meth:`check_optim_wrapper`."""
+        self.check_optim_wrapper(optim_wrapper)
         return super().train_step(data, optim_wrapper)
 
     def extract_feat(self, inputs: List[torch.Tensor],
@@ -125,10 +162,83 @@ class SIM(BaseModel):
         """
         return self.backbone(inputs[0])
 
+    @staticmethod
+    def sample_geometry(
+            data_samples: List[SelfSupDataSample],
+            device: torch.device) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The batch's view-1 masks and view-2 geometry.
+
+        Args:
+            data_samples (list[SelfSupDataSample]): ``mask.value`` (G, G)
+                and ``pseudo_label.rel_pos`` (6, ) each.
+            device (torch.device): Where the model runs.
+
+        Returns:
+            tuple[torch.Tensor, torch.Tensor]: Bool masks (B, G, G), True =
+            masked, and ``rel_pos`` (B, 6).
+        """
+        mask = torch.stack([s.mask.value for s in data_samples]).to(
+            device).bool()
+        rel_pos = torch.stack(
+            [s.pseudo_label.rel_pos for s in data_samples]).to(device)
+        return mask, rel_pos
+
+    def online_prediction(self,
+                          view_1: torch.Tensor,
+                          mask: torch.Tensor,
+                          rel_pos: torch.Tensor,
+                          num_visible: Optional[int] = None) -> torch.Tensor:
+        """The online branch: what it predicts for every view-2 patch.
+
+        Args:
+            view_1 (torch.Tensor): Images of shape (B, 3, S, S).
+            mask (torch.Tensor): View-1 masks (B, G, G), True = masked.
+            rel_pos (torch.Tensor): View-2 geometry (B, 6).
+            num_visible (int, optional): Visible patches per sample, when
+                known (then the mask is not read on the host). None counts
+                and checks them.
+
+        Returns:
+            torch.Tensor: Predictions of shape (B, G * G, D), row
+            ``r * G + c`` for view-2 patch ``(r, c)``.
+        """
+        tokens = self.backbone(view_1, mask, num_visible)[0]
+        return self.neck(tokens, mask, rel_pos)
+
+    @torch.no_grad()
+    def target_features(self, view_2: torch.Tensor) -> torch.Tensor:
+        """The momentum target: its features at every view-2 patch.
+
+        Args:
+            view_2 (torch.Tensor): Images of shape (B, 3, S, S).
+
+        Returns:
+            torch.Tensor: Targets of shape (B, G * G, D) (cls dropped),
+            before the head's normalisation.
+        """
+        tokens = self.target.module['backbone'](view_2)[0]
+        return self.target.module['projector'](tokens)[:, 1:]
+
+    def _known_visible_count(self, mask: torch.Tensor, iteration: int) -> int:
+        """Visible patches per sample, read on the host once (first batch)
+        and afterwards only checked on the device, per sample."""
+        visible = mask.flatten(1).eq(0).sum(1)
+        if self._num_visible is None:
+            self._num_visible = int(visible[0])
+        self._checks.record('mask', visible.ne(self._num_visible).any(),
+                            iteration)
+        return self._num_visible
+
     def loss(self, inputs: List[torch.Tensor],
              data_samples: List[SelfSupDataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
         """The SIM training loss.
+
+        Under mmengine's runner the step reads nothing back from the device
+        (after the first batch, whose mask count it reads once): the loss
+        being finite and the masks' counts are checked on the device and
+        raised by :meth:`raise_deferred_errors`. Outside a runner they are
+        raised at once.
 
         Args:
             inputs (list[torch.Tensor]): View 1 and view 2, each of shape
@@ -140,30 +250,24 @@ class SIM(BaseModel):
             dict[str, torch.Tensor]: ``loss`` and the logged ``momentum``.
         """
         view_1, view_2 = inputs[0], inputs[1]
-        mask = torch.stack([s.mask.value for s in data_samples]).to(
-            view_1.device).bool()
-        rel_pos = torch.stack(
-            [s.pseudo_label.rel_pos for s in data_samples]).to(view_1.device)
+        mask, rel_pos = self.sample_geometry(data_samples, view_1.device)
+        cur_iter, _ = self._runner_iter()
+        in_runner = cur_iter is not None
+        iteration = cur_iter if in_runner else self.target.num_updates
+        num_visible = self._known_visible_count(mask, iteration) \
+            if in_runner else None
 
-        tokens = self.backbone(view_1, mask)[0]
-        pred = self.neck(tokens, mask, rel_pos)
+        pred = self.online_prediction(view_1, mask, rel_pos, num_visible)
 
         momentum = self.momentum
-        with torch.no_grad():
-            cur_iter, _ = self._runner_iter()
-            due = cur_iter is None or \
-                cur_iter % self.target_update_interval == 0
-            if self.training and due:
-                self.target.update_parameters(self._online_target_modules(),
-                                              momentum)
-            target_tokens = self.target.module['backbone'](view_2)[0]
-            target = self.target.module['projector'](target_tokens)[:, 1:]
+        due = not in_runner or cur_iter % self.target_update_interval == 0
+        if self.training and due:
+            self.target.update_parameters(self._online_target_modules(),
+                                          momentum)
+        target = self.target_features(view_2)
 
         loss = self.head.loss(pred, target)
-        if not torch.isfinite(loss):
-            hub = MessageHub.get_current_instance()
-            raise FloatingPointError(
-                f'SIM loss is {loss.item()} at iteration '
-                f'{hub.get_info("iter")}: stopping. Lower the learning rate '
-                'or check the data (see the last checkpoint).')
-        return dict(loss=loss, momentum=loss.new_tensor(momentum))
+        self._checks.record('loss', ~torch.isfinite(loss), iteration)
+        if not in_runner:
+            self.raise_deferred_errors()
+        return dict(loss=loss, momentum=loss.new_full((), momentum))

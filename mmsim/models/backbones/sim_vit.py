@@ -7,7 +7,8 @@ import torch.utils.checkpoint as cp
 from mmcls.models import VisionTransformer
 from mmselfsup.registry import MODELS
 
-from ..utils import fuse_attention, grid_sincos_pos_embed
+from ..utils import (fuse_attention, gather_tokens, grid_sincos_pos_embed,
+                     visible_indices)
 
 
 @MODELS.register_module()
@@ -25,7 +26,7 @@ class SIMViT(VisionTransformer):
       optimised; zeros for the cls token),
     - keeps its patch embedding frozen at the random init by default,
     - has no final norm in pre-training,
-    - computes attention with torch's fused kernel.
+    - computes attention with torch's fused kernel (where torch has one).
 
     Args:
         arch (str | dict): mmcls ViT arch, e.g. ``'b'``, ``'l'``, or a dict
@@ -39,8 +40,10 @@ class SIMViT(VisionTransformer):
         final_norm (bool): Final LayerNorm. Defaults to False (pre-training).
         frozen_patch_embed (bool): Keep the patch embedding at its init.
             Defaults to True.
-        fused_attention (bool): Use ``F.scaled_dot_product_attention``.
-            Defaults to True.
+        fused_attention (bool): Compute attention through
+            :func:`~mmsim.models.utils.scaled_dot_product_attention`
+            (torch's fused kernel on torch >= 2.0, plain operations on
+            older torch) instead of mmcls's. Defaults to True.
         with_cp (bool): Activation checkpointing of the blocks (saves memory
             for a recompute). Defaults to False.
         init_cfg (dict | list, optional): Initialisation config.
@@ -116,7 +119,8 @@ class SIMViT(VisionTransformer):
 
     def forward(self,
                 x: torch.Tensor,
-                mask: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor]:
+                mask: Optional[torch.Tensor] = None,
+                num_visible: Optional[int] = None) -> Tuple[torch.Tensor]:
         """Encode the visible tokens of a batch of images.
 
         Args:
@@ -125,6 +129,9 @@ class SIMViT(VisionTransformer):
             mask (torch.Tensor, optional): Bool (B, G, G) or (B, G * G),
                 True = masked (dropped). Every sample must mask the same
                 number K of patches. None keeps all tokens.
+            num_visible (int, optional): ``G * G - K`` when the caller
+                knows it: the mask is then never read on the host (no
+                device sync) and not checked. None counts and checks it.
 
         Returns:
             tuple[torch.Tensor]: Tokens of shape (B, 1 + G * G - K, D_e),
@@ -136,7 +143,7 @@ class SIMViT(VisionTransformer):
         batch = x.shape[0]
         tokens = self.patch_embed(x)[0] + self.pos_embed[:, 1:]
         if mask is not None:
-            tokens = self.gather_visible(tokens, mask)
+            tokens = self.gather_visible(tokens, mask, num_visible)
         cls_token = (self.cls_token + self.pos_embed[:, :1]).expand(
             batch, -1, -1)
         tokens = torch.cat([cls_token, tokens], dim=1)
@@ -151,23 +158,30 @@ class SIMViT(VisionTransformer):
 
     @staticmethod
     def gather_visible(tokens: torch.Tensor,
-                       mask: torch.Tensor) -> torch.Tensor:
+                       mask: torch.Tensor,
+                       num_visible: Optional[int] = None) -> torch.Tensor:
         """Keep the unmasked tokens of every sample, in raster order.
 
         Args:
             tokens (torch.Tensor): Patch tokens of shape (B, N, C).
             mask (torch.Tensor): (B, N) or (B, G, G), nonzero = masked.
+            num_visible (int, optional): Visible tokens per sample ``V``,
+                trusted without reading the mask. None counts them on the
+                host and checks that every sample has the same count.
 
         Returns:
-            torch.Tensor: Visible tokens of shape (B, N - K, C).
+            torch.Tensor: Visible tokens of shape (B, V, C).
         """
-        batch, num_tokens, channels = tokens.shape
-        visible = ~mask.reshape(batch, -1).bool()
-        if visible.shape[1] != num_tokens:
-            raise ValueError(f'mask has {visible.shape[1]} cells per sample '
+        batch, num_tokens, _ = tokens.shape
+        cells = mask.reshape(batch, -1)
+        if cells.shape[1] != num_tokens:
+            raise ValueError(f'mask has {cells.shape[1]} cells per sample '
                              f'but there are {num_tokens} patch tokens')
-        counts = visible.sum(1)
-        if bool((counts != counts[0]).any()):
-            raise ValueError('every sample must mask the same number of '
-                             f'patches, got visible counts {counts.tolist()}')
-        return tokens[visible].reshape(batch, -1, channels)
+        if num_visible is None:
+            counts = cells.eq(0).sum(1)
+            if bool((counts != counts[0]).any()):
+                raise ValueError(
+                    'every sample must mask the same number of patches, '
+                    f'got visible counts {counts.tolist()}')
+            num_visible = int(counts[0])
+        return gather_tokens(tokens, visible_indices(cells, num_visible))

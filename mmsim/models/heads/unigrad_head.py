@@ -1,5 +1,5 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -53,15 +53,18 @@ class UniGradHead(BaseModule):
         self.norm_pred = norm_pred
         self.norm_eps = norm_eps
 
-    def loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Compute the loss.
+    def normalise(self, pred: torch.Tensor,
+                  target: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """What the loss compares: fp32 predictions and LayerNormed (no
+        affine) targets, and LayerNormed predictions with ``norm_pred``.
 
         Args:
             pred (torch.Tensor): Predictions of shape (B, N, D).
             target (torch.Tensor): Target features of shape (B, N, D).
 
         Returns:
-            torch.Tensor: Scalar fp32 loss.
+            tuple[torch.Tensor, torch.Tensor]: Float32 predictions and
+            targets, each of shape (B, N, D).
         """
         if pred.dim() != 3 or pred.shape != target.shape:
             raise ValueError('UniGradHead takes pred and target of the same '
@@ -73,6 +76,21 @@ class UniGradHead(BaseModule):
             target = F.layer_norm(target, (width, ), eps=self.norm_eps)
             if self.norm_pred:
                 pred = F.layer_norm(pred, (width, ), eps=self.norm_eps)
+        return pred, target
+
+    def loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Compute the loss.
+
+        Args:
+            pred (torch.Tensor): Predictions of shape (B, N, D).
+            target (torch.Tensor): Target features of shape (B, N, D).
+
+        Returns:
+            torch.Tensor: Scalar fp32 loss.
+        """
+        pred, target = self.normalise(pred, target)
+        width = pred.shape[-1]
+        with torch.autocast(device_type=pred.device.type, enabled=False):
             pred_mean, target_mean = pred.mean(dim=1), target.mean(dim=1)
             loss = pred.new_zeros(())
             if self.alpha_global > 0:

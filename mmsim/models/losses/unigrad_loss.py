@@ -45,7 +45,7 @@ def target_correlation(target: torch.Tensor) -> torch.Tensor:
     rows = target.shape[0]
     if dist.is_available() and dist.is_initialized() and \
             dist.get_world_size() > 1:
-        packed = torch.cat([corr.flatten(), corr.new_tensor([rows])])
+        packed = torch.cat([corr.flatten(), corr.new_full((1, ), rows)])
         dist.all_reduce(packed)
         corr = packed[:-1].view_as(corr)
         rows = packed[-1]

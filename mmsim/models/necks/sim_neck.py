@@ -7,7 +7,7 @@ from mmengine.model import BaseModule
 from mmselfsup.registry import MODELS
 
 from ..utils import (build_transformer_layers, grid_sincos_pos_embed,
-                     relative_sincos_pos_embed)
+                     relative_sincos_pos_embed, visible_indices)
 
 
 class SIMProjector(nn.Module):
@@ -93,7 +93,8 @@ class SIMNeck(BaseModule):
         ctx  = [h_cls + 0, h_visible + E1(visible positions)]
         pred = predictor(ctx, E2(view-2 patches from rel_pos))  (B, G*G, D)
 
-    The target branch runs :meth:`project` alone on view 2's tokens.
+    The momentum target runs its own EMA copy of :attr:`projector` (kept
+    by ``SIM.target``) on all of view 2's tokens.
 
     Args:
         in_channels (int): Encoder width ``D_e``. Defaults to 768.
@@ -156,17 +157,6 @@ class SIMNeck(BaseModule):
         nn.init.normal_(self.predictor.mask_token, std=.02)
         self._is_init = True
 
-    def project(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Projector alone (the target branch).
-
-        Args:
-            tokens (torch.Tensor): Encoder tokens of shape (B, L, D_e).
-
-        Returns:
-            torch.Tensor: Projected tokens of shape (B, L, D).
-        """
-        return self.projector(tokens)
-
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor,
                 rel_pos: torch.Tensor) -> torch.Tensor:
         """Predict view 2's dense target features from view 1.
@@ -175,25 +165,24 @@ class SIMNeck(BaseModule):
             tokens (torch.Tensor): Encoder output for view 1: cls + visible
                 tokens, shape (B, 1 + V, D_e).
             mask (torch.Tensor): View-1 mask, (B, G, G) or (B, G * G),
-                nonzero = masked, V = G * G - K visible per sample.
+                nonzero = masked, leaving exactly the V visible patches of
+                ``tokens`` in every sample (not checked here: that would
+                read the mask on the host; ``SIM`` checks it).
             rel_pos (torch.Tensor): View-2 geometry, shape (B, 6).
 
         Returns:
             torch.Tensor: Predictions of shape (B, G * G, D).
         """
-        batch = tokens.shape[0]
-        visible = ~mask.reshape(batch, -1).bool()
-        if visible.shape[1] != self.grid_size**2:
-            raise ValueError(f'mask has {visible.shape[1]} cells, expected '
+        batch, num_tokens = tokens.shape[:2]
+        cells = mask.reshape(batch, -1)
+        if cells.shape[1] != self.grid_size**2:
+            raise ValueError(f'mask has {cells.shape[1]} cells, expected '
                              f'{self.grid_size}x{self.grid_size}')
         projected = self.projector(tokens)
-        grid_pos = self.grid_pos_embed.to(projected.dtype)
-        visible_pos = grid_pos.expand(batch, -1, -1)[visible].reshape(
-            batch, -1, self.embed_dims)
-        if visible_pos.shape[1] != projected.shape[1] - 1:
-            raise ValueError(
-                f'the mask leaves {visible_pos.shape[1]} visible patches '
-                f'but the encoder returned {projected.shape[1] - 1}')
+        # The encoder's output says how many patches are visible, so their
+        # positions come from the mask without reading it on the host.
+        visible = visible_indices(cells, num_tokens - 1)
+        visible_pos = self.grid_pos_embed.to(projected.dtype)[visible]
         context = torch.cat(
             [projected[:, :1], projected[:, 1:] + visible_pos], dim=1)
         query_pos = relative_sincos_pos_embed(rel_pos, self.grid_size,

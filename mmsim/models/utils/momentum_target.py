@@ -35,8 +35,10 @@ class MomentumTarget(BaseAveragedModel):
     from mmselfsup's ``CosineEMA`` where SIM needs it: the caller passes the
     momentum (computed from the runner's iteration, so gradient accumulation
     and resume keep the schedule), only parameters are averaged (the target
-    keeps its own BatchNorm statistics), and all tensors are updated by two
-    fused ``torch._foreach`` kernels instead of a Python loop.
+    keeps its own BatchNorm statistics), all tensors are updated by two
+    fused ``torch._foreach`` kernels instead of a Python loop, and the
+    update count is mirrored on the host (:attr:`num_updates`) so that an
+    update never reads the device.
 
     Args:
         model (nn.Module): The online modules to copy.
@@ -44,6 +46,21 @@ class MomentumTarget(BaseAveragedModel):
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__(model, interval=1, update_buffers=False)
+        # Host copy of the `steps` buffer; None after a state dict was
+        # loaded into it, until it is read once.
+        self._num_updates: Optional[int] = 0
+
+    @property
+    def num_updates(self) -> int:
+        """Updates so far (the ``steps`` buffer), without a device read
+        except the first after loading a state dict."""
+        if self._num_updates is None:
+            self._num_updates = int(self.steps)
+        return self._num_updates
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        super()._load_from_state_dict(*args, **kwargs)
+        self._num_updates = None
 
     def avg_func(self, averaged_param: torch.Tensor,
                  source_param: torch.Tensor, steps: int) -> None:
@@ -59,8 +76,9 @@ class MomentumTarget(BaseAveragedModel):
     def update_parameters(self, model: nn.Module, momentum: float) -> None:
         """``target = momentum * target + (1 - momentum) * online``.
 
-        The first update (``steps == 0``) copies the online weights, so the
-        target starts as an exact copy of the initialised online branch.
+        The first update (:attr:`num_updates` 0) copies the online weights,
+        so the target starts as an exact copy of the initialised online
+        branch.
 
         Args:
             model (nn.Module): Online modules, same structure as the copy.
@@ -68,7 +86,7 @@ class MomentumTarget(BaseAveragedModel):
         """
         if not 0. <= momentum <= 1.:
             raise ValueError(f'momentum must be in [0, 1], got {momentum}')
-        if self.steps == 0:
+        if self.num_updates == 0:
             self.copy_from(model)
         else:
             averaged = [p for p in self.module.parameters()]
@@ -79,3 +97,4 @@ class MomentumTarget(BaseAveragedModel):
             torch._foreach_mul_(averaged, momentum)
             torch._foreach_add_(averaged, source, alpha=1. - momentum)
         self.steps += 1
+        self._num_updates = self.num_updates + 1

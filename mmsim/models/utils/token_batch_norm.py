@@ -75,7 +75,7 @@ class SIMTokenBN(nn.Module):
     def _synced_batch_norm(self, flat: torch.Tensor) -> torch.Tensor:
         """Batch norm of (M, C) rows with statistics over all processes."""
         from torch.distributed.nn.functional import all_reduce
-        count = flat.new_tensor([float(flat.shape[0])])
+        count = flat.new_full((1, ), float(flat.shape[0]))
         stats = torch.cat([flat.sum(0), (flat * flat).sum(0), count])
         stats = all_reduce(stats)
         total = stats[-1]

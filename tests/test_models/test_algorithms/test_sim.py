@@ -32,12 +32,45 @@ def online_target_pairs(model):
 
 
 def test_loss_and_tensor_modes():
-    model = build()
+    """As the runner calls it, through the data preprocessor: the loss is
+    the head's UniGrad of the online prediction (backbone on view 1's
+    visible patches, then neck) against the target (target backbone and
+    projector on all of view 2); ``mode='tensor'`` returns the online
+    backbone's tokens of all of view 1."""
+    cfg = tiny_sim_cfg()
+    cfg['data_preprocessor'] = dict(
+        type='SelfSupDataPreprocessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True)
+    model = MODELS.build(cfg)
+    model.init_weights()
     views, samples = random_batch()
-    losses = model(views, samples, mode='loss')
-    assert losses['loss'].dim() == 0 and torch.isfinite(losses['loss'])
-    feats = model(views, samples, mode='tensor')
+    # uint8 BGR views, as PackSelfSupInputs and default_collate give them
+    raw = [((v.clamp(-2, 2) + 2) * 63).round().to(torch.uint8) for v in views]
+    inputs, samples = model.data_preprocessor(
+        dict(inputs=raw, data_samples=samples), True)
+    mean = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
+    std = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
+    for raw_view, view in zip(raw, inputs):
+        torch.testing.assert_close(
+            view, (raw_view[:, [2, 1, 0]].float() - mean) / std)
+
+    loss = model(inputs, samples, mode='loss')['loss']
+    assert loss.dim() == 0 and loss.dtype == torch.float32
+    mask = torch.stack([s.mask.value for s in samples])
+    rel_pos = torch.stack([s.pseudo_label.rel_pos for s in samples])
+    with torch.no_grad():
+        pred = model.neck(model.backbone(inputs[0], mask)[0], mask, rel_pos)
+        target = model.target.module['projector'](
+            model.target.module['backbone'](inputs[1])[0])[:, 1:]
+    assert pred.shape == target.shape == (3, 16, 16)
+    torch.testing.assert_close(loss, model.head.loss(pred, target))
+
+    feats = model(inputs, samples, mode='tensor')
     assert feats[0].shape == (3, 17, 32)
+    torch.testing.assert_close(feats[0], model.backbone(inputs[0])[0])
+    assert not torch.allclose(feats[0], model.backbone(inputs[1])[0])
 
 
 def test_gradients_reach_online_branch_only():

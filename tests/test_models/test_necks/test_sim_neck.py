@@ -24,7 +24,7 @@ def test_prediction_shape_and_norm_choice():
     mask[:, :6] = False
     rel_pos = torch.tensor([[0., 0., 1., 1., 0., 0.]]).repeat(3, 1)
     assert neck(tokens, mask, rel_pos).shape == (3, 16, 16)
-    assert neck.project(tokens).shape == (3, 7, 16)
+    assert neck.projector(tokens).shape == (3, 7, 16)
     ln_neck = build(norm_cfg=dict(type='LN', eps=1e-6))
     assert isinstance(ln_neck.predictor.blocks[0].ln1, torch.nn.LayerNorm)
     assert ln_neck(tokens, mask, rel_pos).shape == (3, 16, 16)
@@ -44,7 +44,7 @@ def test_predictor_input_is_the_spec_sequence():
     neck.predictor.blocks[0].register_forward_pre_hook(
         lambda module, args: seen.setdefault('x', args[0]))
     neck(tokens, mask, rel_pos)
-    projected = neck.project(tokens)
+    projected = neck.projector(tokens)
     e1 = grid_sincos_pos_embed(4, 16)
     e2 = relative_sincos_pos_embed(rel_pos, 4, 16)
     for b in range(2):
