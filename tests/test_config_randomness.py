@@ -9,8 +9,8 @@ from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
-    p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
-                         recursive=True) +
+    p for p in
+    glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True) +
     glob.glob(osp.join(REPO, 'benchmarks', 'replay', 'configs', '*.py'))
     if '_base_' not in p)
 RANDOM_STEP = re.compile(
@@ -40,8 +40,7 @@ def test_the_sweep_sees_the_training_configs():
     assert len(CONFIGS) >= 20
 
 
-@pytest.mark.parametrize(
-    'path', CONFIGS, ids=lambda p: osp.relpath(p, REPO))
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, REPO))
 def test_training_configs_seed_each_rank(path):
     """mmengine seeds every rank alike unless ``diff_rank_seed=True``:
     then ranks loading in-process (num_workers=0), and the model's own

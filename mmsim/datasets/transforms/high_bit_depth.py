@@ -13,6 +13,7 @@ from typing import Optional
 import numpy as np
 from PIL import Image, ImageOps
 
+
 class UnsupportedBitDepthError(ValueError):
     """An image whose samples have no standard scale to 8 bits."""
 
@@ -35,7 +36,8 @@ def uint16_to_uint8(array: np.ndarray) -> np.ndarray:
 
 
 def pillow_high_bit_depth_to_array(content: bytes,
-                                   flag: str = 'color') -> Optional[np.ndarray]:
+                                   flag: str = 'color'
+                                   ) -> Optional[np.ndarray]:
     """Decode a high-bit-depth grey image with Pillow, scaled to 8 bits.
 
     Only the header is read for other images, which mmcv decodes as usual

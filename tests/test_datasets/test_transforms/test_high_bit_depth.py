@@ -13,8 +13,8 @@ from PIL import Image
 
 from mmsim.datasets.transforms import SIMLoadImageFromFile
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+REPO = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 #: A horizontal ramp over the whole 16-bit range: mean 32767.5, which is
 #: 127.5 once scaled to 8 bits (v >> 8); clipped at 255 it is 99.6 % white.
 RAMP = np.tile(np.linspace(0, 65535, 256).astype(np.uint16), (24, 1))
@@ -46,8 +46,8 @@ def test_grey_flags_give_8_bit_grey(tmp_path, backend, color_type):
     path = str(tmp_path / 'grey16.png')
     Image.fromarray(RAMP).save(path)
     img = SIMLoadImageFromFile(
-        imdecode_backend=backend, color_type=color_type)(
-            dict(img_path=path))['img']
+        imdecode_backend=backend,
+        color_type=color_type)(dict(img_path=path))['img']
     assert img.dtype == np.uint8 and img.shape == (24, 256)
     np.testing.assert_array_equal(img, RAMP >> 8)
 
@@ -77,8 +77,8 @@ def test_images_without_an_8_bit_scale_are_named(tmp_path, array, words):
 
 def _shipped_configs():
     paths = glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
-    paths += glob.glob(osp.join(REPO, 'benchmarks', 'replay', 'configs',
-                                '*.py'))
+    paths += glob.glob(
+        osp.join(REPO, 'benchmarks', 'replay', 'configs', '*.py'))
     return sorted(p for p in paths if '_base_' not in p)
 
 
