@@ -93,7 +93,10 @@ param_scheduler = [
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=8),
-    checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2))
+    checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2),
+    # accumulation vs target_update_interval; the loss and mask checks the
+    # step keeps on the device, read every logging interval
+    training_checks=dict(type='TrainingChecksHook'))
 # Online kNN monitor (mmsim's KNNMonitorHook): every 2 epochs (and before
 # the first), kNN top-1 of the frozen encoder's pooled patch tokens, val
 # split against the labelled train split; logged as `knn/top1`.

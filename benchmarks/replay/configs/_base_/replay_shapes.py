@@ -86,7 +86,10 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
     # one checkpoint, after the last epoch
     checkpoint=dict(
-        type='CheckpointHook', interval=max_epochs, max_keep_ckpts=1))
+        type='CheckpointHook', interval=max_epochs, max_keep_ckpts=1),
+    # SIM's accumulation check and its deferred loss / mask checks (a
+    # no-op for MAE and MoCo v3, which have none)
+    training_checks=dict(type='TrainingChecksHook'))
 
 # Online kNN top-1 of the frozen online backbone's pooled patch tokens after
 # every epoch (and before the first), on deterministic 96 px centre crops
