@@ -51,3 +51,33 @@ def test_unchanged_gray_file_gets_a_clear_error(tmp_path):
     results = SIMLoadImageFromFile(color_type='unchanged')(dict(img_path=path))
     with pytest.raises(ValueError, match='gray.png.*\\(30, 40\\)'):
         SIMTwoViewCrop()(results)
+
+
+@pytest.mark.parametrize('mode,ext', [('CMYK', 'jpg'), ('P', 'png'),
+                                      ('LA', 'png'), ('RGBA', 'png')])
+def test_other_modes_load_as_8_bit_colour(tmp_path, mode, ext):
+    path = str(tmp_path / f'x.{ext}')
+    Image.new('RGB', (40, 30), (200, 100, 50)).convert(mode).save(path)
+    img = SIMLoadImageFromFile(imdecode_backend='pillow')(
+        dict(img_path=path))['img']
+    assert img.dtype == np.uint8 and img.shape == (30, 40, 3)
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    path = str(tmp_path / 'rotated.jpg')
+    exif = Image.Exif()
+    exif[0x0112] = 6  # displayed rotated by 90 degrees
+    Image.new('RGB', (40, 30)).save(path, exif=exif)
+    img = SIMLoadImageFromFile(imdecode_backend='pillow')(
+        dict(img_path=path))['img']
+    assert img.shape == (40, 30, 3)
+
+
+@pytest.mark.parametrize('content', [b'', b'not an image\n'])
+@pytest.mark.parametrize('backend', ['pillow', 'cv2'])
+def test_empty_and_text_files_are_named(tmp_path, content, backend):
+    path = tmp_path / 'bad.jpg'
+    path.write_bytes(content)
+    with pytest.raises(OSError, match='bad.jpg'):
+        SIMLoadImageFromFile(imdecode_backend=backend)(
+            dict(img_path=str(path)))
