@@ -28,3 +28,38 @@ def test_prediction_and_target_are_what_the_loss_compares():
     _, normed = sim_prediction_and_target(model, views, samples)
     torch.testing.assert_close(
         normed.mean(-1), torch.zeros(3, 16), atol=1e-5, rtol=0)
+
+
+def test_pictures_follow_the_models_own_forward_pieces():
+    """A SIM variant that changes a piece of the forward (here its target
+    and the head's normalisation) is pictured as it trains: the tool calls
+    the model's pieces, it has no copy of its own."""
+    from mmsim.models import SIM, UniGradHead
+
+    class ShiftedTargetSIM(SIM):
+
+        def target_features(self, view_2):
+            return super().target_features(view_2) + 3.
+
+    class ScaledHead(UniGradHead):
+
+        def normalise(self, pred, target):
+            pred, target = super().normalise(pred, target)
+            return 2 * pred, target
+
+    init_default_scope('mmselfsup')
+    cfg = tiny_sim_cfg()
+    cfg.pop('type')
+    model = ShiftedTargetSIM(**cfg)
+    model.head = ScaledHead()
+    model.init_weights()
+    model.eval()
+    views, samples = random_batch(batch=2)
+    plain_pred, shifted = sim_prediction_and_target(
+        model, views, samples, normalise_as_loss=False)
+    tokens = model.target.module['backbone'](views[1])[0]
+    torch.testing.assert_close(
+        shifted, model.target.module['projector'](tokens)[:, 1:] + 3.)
+    pred, _ = sim_prediction_and_target(model, views, samples)
+    torch.testing.assert_close(pred, 2 * plain_pred)
+    assert not hasattr(model.neck, 'project')  # the target has its own copy
