@@ -7,8 +7,10 @@ mmselfsup's own MAE and mmselfsup's own MoCo v3, with the same epochs,
 batch and optimiser (``benchmarks/replay/configs/``, each through
 ``mim train mmselfsup``, with the kNN monitor on), then evaluates every
 frozen encoder and a random-init one: kNN top-1 and linear (logistic
-regression) top-1 on the held-out classification split, and Mask R-CNN
-box / mask AP on the generated COCO-format set through mmsim's mmdet path.
+regression) top-1 on the held-out classification split, the dense probe's
+mIoU (a linear classifier on every patch token of the detection images,
+``mmsim.evaluation.dense_probe_miou``), and Mask R-CNN box / mask AP on
+the generated COCO-format set through mmsim's mmdet path.
 Prints one markdown table and writes it, the loss and kNN-versus-epoch
 plots, the command, machine and wall time under ``--out``.
 
@@ -43,6 +45,7 @@ METHODS = {
 }
 RANDOM = 'random init'
 NUM_CLASSES = 8
+DENSE_PROBE = dict(max_train_images=400, max_val_images=200)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -147,6 +150,22 @@ def classification_metrics(config: str,
     return dict(knn=knn, linear=linear)
 
 
+def dense_metrics(config: str, checkpoint: Optional[str],
+                  det_root: str) -> Dict[str, float]:
+    """Dense-probe mIoU (%) of the frozen encoder on the detection images
+    (patch labels: 8 shapes + background)."""
+    from mmsim.evaluation import dense_probe_miou, load_dense_probe_set
+    model, _ = _build_model(config, checkpoint)
+    splits = [
+        load_dense_probe_set(
+            osp.join(det_root, split), osp.join(det_root, 'labels', split),
+            max_images=DENSE_PROBE[f'max_{split}_images'])
+        for split in ('train', 'val')
+    ]
+    return dict(dense=dense_probe_miou(model, *splits,
+                                       NUM_CLASSES + 1)['mIoU'])
+
+
 def encoder_checkpoint(config: str, checkpoint: Optional[str],
                        path: str) -> str:
     """The online encoder alone, as a ``backbone.*`` state dict.
@@ -178,12 +197,13 @@ def detection_metrics(encoder: str, det_root: str, work_dir: str,
 
 def markdown_table(results: Dict[str, Dict[str, float]]) -> str:
     lines = [
-        '| method | linear top-1 | kNN top-1 | det AP box | det AP mask |',
-        '|---|---|---|---|---|'
+        '| method | linear top-1 | kNN top-1 | dense-probe mIoU | '
+        'det AP box | det AP mask |', '|---|---|---|---|---|---|'
     ]
     for name, r in results.items():
         lines.append(f"| {name} | {r['linear']:.1f} | {r['knn']:.1f} | "
-                     f"{r['box']:.1f} | {r['mask']:.1f} |")
+                     f"{r['dense']:.1f} | {r['box']:.1f} | "
+                     f"{r['mask']:.1f} |")
     return '\n'.join(lines)
 
 
@@ -268,6 +288,8 @@ def main(argv=None) -> int:
         work_dir = osp.join(args.work_dir, 'eval', _slug(name))
         os.makedirs(work_dir, exist_ok=True)
         results[name] = classification_metrics(config, ckpt)
+        results[name].update(
+            dense_metrics(config, ckpt, osp.join(DATA_ROOT, 'det')))
         encoder = encoder_checkpoint(config, ckpt,
                                      osp.join(work_dir, 'encoder.pth'))
         results[name].update(
@@ -288,7 +310,9 @@ def main(argv=None) -> int:
             f'{n} {t / 60:.1f} min' for n, t in timings.items()) + ').', '',
         'Data: `generate_shapes_dataset` ' + json.dumps(manifest['params']),
         '', 'Top-1 in %, on the held-out split (8 classes, chance 12.5); '
-        'AP in % on the generated COCO-format val set.', '', table, '',
+        'dense-probe mIoU in % over the 8 shapes and background on the '
+        'patches of the held-out detection images; AP in % on the '
+        'generated COCO-format val set.', '', table, '',
         *[f'![{osp.basename(p)}]({osp.basename(p)})' for p in plots], ''
     ]
     with open(osp.join(args.out, 'results.md'), 'w') as f:

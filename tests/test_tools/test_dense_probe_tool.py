@@ -1,0 +1,53 @@
+# Copyright (c) mmsim contributors. All rights reserved.
+"""tools/benchmarks/dense_probe.py on a tiny generated set."""
+import json
+import os.path as osp
+import sys
+
+import pytest
+import torch
+
+from mmsim.datasets import generate_shapes_dataset
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
+import dense_probe as tool  # noqa: E402
+
+CONFIG = osp.join(REPO, 'configs', 'sim',
+                  'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py')
+
+
+@pytest.fixture(scope='module')
+def det_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('probe_tool'))
+    generate_shapes_dataset(
+        root, num_train=1, num_val=0, num_det_train=6, num_det_val=3)
+    return osp.join(root, 'det')
+
+
+def test_checkpoint_and_random_init(det_root, tmp_path, capsys):
+    model = tool.build_model(CONFIG, 'random', seed=1)
+    with torch.no_grad():  # weights unlike the seed-0 init
+        model.backbone.layers[0].ffn.layers[1].weight.mul_(3.)
+    ckpt = str(tmp_path / 'sim.pth')
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    results = {}
+    for name in (ckpt, 'random'):
+        work_dir = str(tmp_path / ('out_' + osp.basename(name)))
+        assert tool.main([
+            CONFIG, name, '--data-root', det_root, '--work-dir', work_dir
+        ]) == 0
+        with open(osp.join(work_dir, 'dense_probe.json')) as f:
+            results[name] = json.load(f)
+    out = capsys.readouterr().out
+    assert 'mIoU' in out and 'fitted on 6' in out
+    assert results[ckpt]['grid'] == [8, 8]  # 128 px, patch 16
+    assert results[ckpt]['mIoU'] != results['random']['mIoU']
+    for result in results.values():
+        assert 0. < result['mIoU'] <= 100. and len(result['IoU']) == 9
+
+
+def test_missing_checkpoint_is_named(det_root, tmp_path):
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        tool.main([CONFIG, str(tmp_path / 'nope.pth'), '--data-root',
+                   det_root])
