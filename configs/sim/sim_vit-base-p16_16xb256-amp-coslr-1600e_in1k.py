@@ -1,7 +1,8 @@
 # SIM ViT-B/16, the authors' release recipe: 1600 epochs on ImageNet-1k,
 # batch 4096 (16 x 256), mask 118/196, crop scale (0.08, 1), m_0 = 0.995,
 # projector depth 2, predictor depth 4, width 768, dense UniGrad only.
-# Iterations: 1,281,167 images / 4096 = 312 per epoch, 499,200 in total.
+# Iterations: 1,281,167 images / (16 GPUs x 256), last batch dropped (as
+# the release): 312 per epoch, 499,200 in total (the same on 32 x 128).
 _base_ = [
     '_base_/sim_vit-base-p16.py',
     '_base_/imagenet_sim.py',

@@ -1,4 +1,6 @@
 # The 400-epoch twin of the release recipe (the paper reports both).
+# Iterations: 1,281,167 images / (16 GPUs x 256), last batch dropped: 312
+# per epoch, 124,800 in total.
 _base_ = 'sim_vit-base-p16_16xb256-amp-coslr-1600e_in1k.py'
 
 max_epochs = 400

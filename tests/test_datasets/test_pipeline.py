@@ -1,56 +1,37 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-"""The pre-training data pipeline, as a config writes it, end to end."""
+"""The pre-training data pipelines the shipped configs build, end to end:
+the ImageNet recipe's and the quick start's (which the replay benchmark's
+SIM configs inherit), read from the configs themselves."""
 import os.path as osp
 
+import pytest
 import torch
+from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmselfsup.registry import TRANSFORMS
 
-COLOR_JITTER = dict(
-    type='RandomApply',
-    transforms=[
-        dict(
-            type='ColorJitter',
-            brightness=0.4,
-            contrast=0.4,
-            saturation=0.2,
-            hue=0.1)
-    ],
-    prob=0.8)
-GRAYSCALE = dict(
-    type='RandomGrayscale',
-    prob=0.2,
-    keep_channels=True,
-    channel_weights=(0.114, 0.587, 0.2989))
-VIEW_PIPELINES = [
-    [
-        COLOR_JITTER, GRAYSCALE,
-        dict(type='RandomGaussianBlur', sigma_min=0.1, sigma_max=2., prob=1.)
-    ],
-    [
-        COLOR_JITTER, GRAYSCALE,
-        dict(type='RandomGaussianBlur', sigma_min=0.1, sigma_max=2., prob=0.1),
-        dict(type='RandomSolarize', threshold=128, prob=0.2)
-    ],
-]
-PIPELINE = [
-    dict(type='SIMLoadImageFromFile', imdecode_backend='pillow'),
-    dict(
-        type='SIMTwoViewCrop',
-        size=224,
-        scale=(0.2, 1.),
-        view_pipelines=VIEW_PIPELINES),
-    dict(type='SIMBlockMaskGenerator', input_size=14, num_masking_patches=118),
-    dict(
-        type='PackSelfSupInputs',
-        algorithm_keys=['mask'],
-        pseudo_label_keys=['rel_pos'],
-        meta_keys=['img_path']),
-]
+CONFIGS = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'sim')
+# config -> (view size, grid, masked patches, crop scale)
+SHIPPED = {
+    'sim_vit-base-p16_16xb256-amp-coslr-1600e_in1k.py':
+    (224, 14, 118, (0.08, 1.)),
+    'sim-global-dense_vit-base-p16_16xb256-amp-coslr-400e_in1k.py':
+    (224, 14, 118, (0.2, 1.)),
+    'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py': (96, 6, 22, (0.2, 1.)),
+}
 
 
-def test_pipeline_packs_views_mask_and_geometry(shapes_root):
-    transforms = [TRANSFORMS.build(cfg) for cfg in PIPELINE]
+@pytest.mark.parametrize('name', sorted(SHIPPED))
+def test_shipped_pipeline_packs_views_mask_and_geometry(shapes_root, name):
+    size, grid, masked, scale = SHIPPED[name]
+    pipeline = Config.fromfile(osp.join(CONFIGS,
+                                        name)).train_dataloader.dataset.pipeline
+    assert [t.type for t in pipeline] == [
+        'SIMLoadImageFromFile', 'SIMTwoViewCrop', 'SIMBlockMaskGenerator',
+        'PackSelfSupInputs'
+    ]
+    assert pipeline[1].scale == scale
+    transforms = [TRANSFORMS.build(cfg) for cfg in pipeline]
     path = osp.join(shapes_root, 'train', 'circle', '000000.jpg')
     samples = []
     for _ in range(4):
@@ -61,14 +42,38 @@ def test_pipeline_packs_views_mask_and_geometry(shapes_root):
     packed = samples[0]
     assert len(packed['inputs']) == 2
     for view in packed['inputs']:
-        assert view.shape == (3, 224, 224) and view.dtype == torch.uint8
+        assert view.shape == (3, size, size) and view.dtype == torch.uint8
     sample = packed['data_samples']
-    assert sample.mask.value.shape == (14, 14)
-    assert int(sample.mask.value.sum()) == 118
+    assert sample.mask.value.shape == (grid, grid)
+    assert int(sample.mask.value.sum()) == masked
     assert sample.pseudo_label.rel_pos.shape == (6, )
     assert sample.pseudo_label.rel_pos.dtype == torch.float32
     assert sample.img_path == path
     batch = default_collate(samples)
-    assert [v.shape for v in batch['inputs']] == [(4, 3, 224, 224)] * 2
+    assert [v.shape for v in batch['inputs']] == [(4, 3, size, size)] * 2
     mask = torch.stack([s.mask.value for s in batch['data_samples']])
-    assert mask.shape == (4, 14, 14) and mask.dtype == torch.bool
+    assert mask.shape == (4, grid, grid) and mask.dtype == torch.bool
+
+
+@pytest.mark.parametrize('name', sorted(SHIPPED))
+def test_shipped_colour_augmentation_is_the_spec(name):
+    """Spec section 1: view 1 jitter p 0.8, grey p 0.2, blur p 1; view 2
+    jitter p 0.8, grey p 0.2, blur p 0.1, solarize p 0.2."""
+    crop = Config.fromfile(osp.join(CONFIGS,
+                                    name)).train_dataloader.dataset.pipeline[1]
+    view_1, view_2 = crop.view_pipelines
+    assert [(t.type, t.prob) for t in view_1] == [
+        ('RandomApply', 0.8), ('RandomGrayscale', 0.2),
+        ('RandomGaussianBlur', 1.)
+    ]
+    assert [(t.type, t.prob) for t in view_2] == [
+        ('RandomApply', 0.8), ('RandomGrayscale', 0.2),
+        ('RandomGaussianBlur', 0.1), ('RandomSolarize', 0.2)
+    ]
+    for view in (view_1, view_2):
+        (jitter, ) = view[0].transforms
+        assert (jitter.type, jitter.brightness, jitter.contrast,
+                jitter.saturation, jitter.hue) == ('ColorJitter', .4, .4, .2,
+                                                   .1)
+        assert (view[2].sigma_min, view[2].sigma_max) == (0.1, 2.)
+    assert view_2[3].threshold == 128

@@ -6,6 +6,9 @@
 _base_ = [
     'mmselfsup::selfsup/_base_/models/mocov3_vit-small-p16.py',
     '_base_/replay_shapes.py',
+    '../../../configs/_base_/models/vit-tiny-p16.py',
+    # the colour views (the same BYOL-style pair as SIM's)
+    '../../../configs/sim/_base_/sim_pipeline.py',
 ]
 
 # KNNMonitorHook
@@ -16,59 +19,35 @@ model = dict(
     backbone=dict(
         # the same encoder as every replay config (SIM's ViT-Tiny); MoCoV3ViT
         # keeps mmcls's final LayerNorm, SIMViT has none
-        arch=dict(
-            _delete_=True,
-            embed_dims=192,
-            num_layers=6,
-            num_heads=3,
-            feedforward_channels=768),
-        img_size=96,
-        patch_size=16,
+        arch=dict(_delete_=True, **_base_.vit_tiny_arch),
+        img_size=_base_.vit_tiny_img_size,
+        patch_size=_base_.vit_tiny_patch_size,
         stop_grad_conv1=True),  # frozen random patch embedding, as SIM
     # mmselfsup's 3-layer projector and 2-layer predictor, their 4096 hidden
     # units scaled down for a 192-wide encoder
-    neck=dict(in_channels=192, hid_channels=1024, out_channels=256),
+    neck=dict(
+        in_channels=_base_.vit_tiny_arch['embed_dims'],
+        hid_channels=1024,
+        out_channels=256),
     head=dict(
         predictor=dict(in_channels=256, hid_channels=1024, out_channels=256)))
 find_unused_parameters = True  # as mmselfsup's MoCo v3 ViT configs (DDP)
 
 # mmselfsup's MoCo v3 ViT views (selfsup/mocov3/
 # mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py) at 96 px: the
-# asymmetric blur / solarize of BYOL, crop scale (0.08, 1) of its ViT recipe.
-color_jitter = dict(
-    type='RandomApply',
-    transforms=[
-        dict(
-            type='ColorJitter',
-            brightness=0.4,
-            contrast=0.4,
-            saturation=0.2,
-            hue=0.1)
-    ],
-    prob=0.8)
-grayscale = dict(
-    type='RandomGrayscale',
-    prob=0.2,
-    keep_channels=True,
-    channel_weights=(0.114, 0.587, 0.2989))
+# asymmetric blur / solarize of BYOL (SIM's colour views), crop scale
+# (0.08, 1) of its ViT recipe, flip last.
+crop = dict(
+    type='RandomResizedCrop',
+    size=_base_.vit_tiny_img_size,
+    scale=(0.08, 1.),
+    backend='pillow')
+flip = dict(type='RandomFlip', prob=0.5)
 view_pipeline1 = [
-    dict(
-        type='RandomResizedCrop', size=96, scale=(0.08, 1.), backend='pillow'),
-    color_jitter,
-    grayscale,
-    dict(type='RandomGaussianBlur', sigma_min=0.1, sigma_max=2.0, prob=1.),
-    dict(type='RandomSolarize', prob=0.),
-    dict(type='RandomFlip', prob=0.5),
+    crop, *_base_.view_1_colour,
+    dict(type='RandomSolarize', prob=0.), flip
 ]
-view_pipeline2 = [
-    dict(
-        type='RandomResizedCrop', size=96, scale=(0.08, 1.), backend='pillow'),
-    color_jitter,
-    grayscale,
-    dict(type='RandomGaussianBlur', sigma_min=0.1, sigma_max=2.0, prob=0.1),
-    dict(type='RandomSolarize', prob=0.2),
-    dict(type='RandomFlip', prob=0.5),
-]
+view_pipeline2 = [crop, *_base_.view_2_colour, flip]
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(

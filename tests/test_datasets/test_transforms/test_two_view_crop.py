@@ -1,15 +1,20 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 """SIMTwoViewCrop: views, geometry read back from pixels, errors."""
+import os.path as osp
 import random
 import re
 
 import mmcv
 import numpy as np
 import pytest
+from mmengine.config import Config
 
 from mmsim.datasets.transforms import SIMTwoViewCrop
 from mmsim.datasets.transforms.two_view_crop import sample_crop_box
 
+SIM_PIPELINE = osp.join(
+    osp.dirname(__file__), '..', '..', '..', 'configs', 'sim', '_base_',
+    'sim_pipeline.py')
 HEIGHT, WIDTH = 180, 240  # <= 256: coordinates fit in uint8
 SIZE = 224
 GRID = 14
@@ -230,28 +235,15 @@ def test_colour_pipeline_is_per_view():
     assert (results['img'][1] == 200).all()
 
 
-def test_mocov3_style_colour_pipelines_run():
-    jitter = dict(
-        type='RandomApply',
-        transforms=[
-            dict(
-                type='ColorJitter',
-                brightness=0.4,
-                contrast=0.4,
-                saturation=0.2,
-                hue=0.1)
-        ],
-        prob=1.)
+def test_shipped_colour_pipelines_run():
+    """The colour views of configs/sim/_base_/sim_pipeline.py (jitter
+    forced on) run inside the crop."""
+    colour = Config.fromfile(SIM_PIPELINE)
+    jitter = dict(colour.color_jitter, prob=1.)
     crop = SIMTwoViewCrop(
         size=32,
-        view_pipelines=[[jitter],
-                        [
-                            dict(
-                                type='RandomGaussianBlur',
-                                sigma_min=0.1,
-                                sigma_max=2.,
-                                prob=1.)
-                        ]])
+        view_pipelines=[[jitter, *colour.view_1_colour[1:]],
+                        colour.view_2_colour])
     results = crop(dict(img=coded_image()))
     assert [v.shape for v in results['img']] == [(32, 32, 3)] * 2
     assert 'ColorJitter' in repr(crop) and 'RandomGaussianBlur' in repr(crop)

@@ -1,0 +1,40 @@
+# SIM at CPU size: the tiny ViT of ../../_base_/models/vit-tiny-p16.py (192
+# wide, 6 blocks, patch 16) on 96 px views, a 6 x 6 grid with 22 of 36
+# patches masked (~ the release's 118 / 196), a 1-block projector and a
+# 2-block predictor 192 wide, m_0 = 0.99; the crop scale (0.2, 1) of the
+# paper. The model and pre-training pipeline of the quick start and of the
+# replay benchmark's SIM configs, which inherit them from here.
+_base_ = [
+    'sim_vit-base-p16.py',
+    'sim_pipeline.py',
+    '../../_base_/models/vit-tiny-p16.py',
+]
+
+sim_tiny_grid = _base_.vit_tiny_img_size // _base_.vit_tiny_patch_size
+model = dict(
+    base_momentum=0.99,
+    backbone=dict(
+        arch=dict(_delete_=True, **_base_.vit_tiny_arch),
+        img_size=_base_.vit_tiny_img_size,
+        patch_size=_base_.vit_tiny_patch_size),
+    neck=dict(
+        in_channels=_base_.vit_tiny_arch['embed_dims'],
+        embed_dims=_base_.vit_tiny_arch['embed_dims'],  # D = D_e here
+        grid_size=sim_tiny_grid,
+        num_projector_layers=1,
+        num_predictor_layers=2,
+        num_heads=4))
+
+train_pipeline = [
+    _base_.load_image,
+    dict(
+        type='SIMTwoViewCrop',
+        size=_base_.vit_tiny_img_size,
+        scale=(0.2, 1.0),
+        view_pipelines=_base_.view_colour_pipelines),
+    dict(
+        type='SIMBlockMaskGenerator',
+        input_size=sim_tiny_grid,
+        num_masking_patches=22),
+    _base_.pack_inputs,
+]
