@@ -35,8 +35,8 @@ class KNNMonitorHook(Hook):
         val_dataloader (dict): Dataloader config of the queries.
         interval (int): Evaluate every this many epochs; the last epoch is
             always evaluated. Defaults to 1.
-        k (int): Neighbours that vote. Defaults to 20 (mmselfsup's).
-        temperature (float): Vote temperature. Defaults to 0.07.
+        k (int): Neighbours that vote (>= 1). Defaults to 20 (mmselfsup's).
+        temperature (float): Vote temperature (> 0). Defaults to 0.07.
         eval_at_start (bool): Also evaluate before training (the epoch-0
             point of the curve). Defaults to True.
         backbone_name (str): Dotted path of the backbone in the model.
@@ -56,6 +56,14 @@ class KNNMonitorHook(Hook):
         if interval < 1:
             raise ValueError(f'KNNMonitorHook interval must be >= 1, got '
                              f'{interval}')
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError('KNNMonitorHook k (neighbours that vote) must be '
+                             f'a positive int, got {k!r}')
+        if isinstance(temperature, bool) or \
+                not isinstance(temperature, (int, float)) or \
+                not 0 < temperature < float('inf'):
+            raise ValueError('KNNMonitorHook temperature must be a positive '
+                             f'finite number, got {temperature!r}')
         for name, cfg in (('train_dataloader', train_dataloader),
                           ('val_dataloader', val_dataloader)):
             if not isinstance(cfg, dict) or 'dataset' not in cfg:

@@ -48,6 +48,11 @@ def test_every_other_epoch_and_the_last(shapes_root, tmp_path):
 
 @pytest.mark.parametrize('kwargs, match', [
     (dict(interval=0), 'interval'),
+    (dict(k=0), 'k '),
+    (dict(k=2.5), 'k '),
+    (dict(temperature=0.), 'temperature'),
+    (dict(temperature=float('nan')), 'temperature'),
+    (dict(temperature='0.07'), 'temperature'),
     (dict(train_dataloader=dict(batch_size=2)), 'train_dataloader'),
 ])
 def test_bad_config_raises(kwargs, match):
