@@ -3,7 +3,8 @@
 
 The quick start itself (its config and its default 2,000 + 400 generated
 images, 10 epochs = 620 iterations, the monitor every 2 epochs), through
-mmengine's Runner: about 3 min on 2 cores, the suite's longest test. The
+mmengine's Runner: about 3 min on 2 cores, the suite's longest test
+(marked ``slow``: CI's ``tools/test.sh`` deselects it). The
 monitor's epoch-0 entry reads the random-init encoder, so one run measures
 both sides of the threshold.
 """
@@ -28,6 +29,7 @@ def quickstart_shapes_root(tmp_path_factory):
     return str(root) + '/'
 
 
+@pytest.mark.slow  # ~3 min on 2 cores: run with `tools/test.sh -m slow`
 def test_quickstart_knn_rises_above_what_random_init_reaches(
         quickstart_shapes_root, tmp_path):
     cfg = quickstart_cfg(quickstart_shapes_root, str(tmp_path))
