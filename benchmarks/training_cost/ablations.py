@@ -7,7 +7,7 @@ modified). Every variant computes the same numbers as mmsim's code.
 """
 import functools
 import types
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -71,15 +71,18 @@ def _loop_update_parameters(self, model: torch.nn.Module,
                                 model.parameters()):
                 avg.mul_(momentum).add_(src.detach(), alpha=1. - momentum)
         self.steps += 1
+        self._num_updates = None  # the host mirror re-reads `steps`
 
 
 def _gather_visible_loop(tokens: torch.Tensor,
-                         mask: torch.Tensor) -> torch.Tensor:
-    """``SIMViT.gather_visible`` one sample at a time.
+                         mask: torch.Tensor,
+                         num_visible: Optional[int] = None) -> torch.Tensor:
+    """``SIMViT.gather_visible`` one sample at a time (boolean masks).
 
     Args:
         tokens (torch.Tensor): (B, N, C).
         mask (torch.Tensor): (B, N) or (B, G, G), nonzero = masked.
+        num_visible (int, optional): Unused (the loop counts itself).
 
     Returns:
         torch.Tensor: (B, N - K, C).
