@@ -161,3 +161,24 @@ def test_non_finite_loss_stops_with_message():
 def test_bad_configuration(overrides, match):
     with pytest.raises(ValueError, match=match):
         MODELS.build(tiny_sim_cfg(**overrides))
+
+
+def test_update_count_follows_a_loaded_state_dict():
+    """The target's host-side update count is re-read after loading, so a
+    resumed target keeps averaging instead of copying the online weights."""
+    trained = build()
+    views, samples = random_batch()
+    for _ in range(2):
+        trained(views, samples, mode='loss')
+    resumed = build()
+    resumed.load_state_dict(trained.state_dict())
+    assert resumed.target.num_updates == 2
+    with torch.no_grad():
+        for param in resumed.backbone.parameters():
+            param.add_(1.)
+    before = {n: t.clone() for n, _, t in online_target_pairs(resumed)}
+    resumed.target.update_parameters(resumed._online_target_modules(), 0.99)
+    assert resumed.target.num_updates == 3
+    for name, online, target in online_target_pairs(resumed):
+        torch.testing.assert_close(
+            target, 0.99 * before[name] + 0.01 * online.detach(), msg=name)
