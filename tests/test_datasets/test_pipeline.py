@@ -24,8 +24,8 @@ SHIPPED = {
 @pytest.mark.parametrize('name', sorted(SHIPPED))
 def test_shipped_pipeline_packs_views_mask_and_geometry(shapes_root, name):
     size, grid, masked, scale = SHIPPED[name]
-    pipeline = Config.fromfile(osp.join(CONFIGS,
-                                        name)).train_dataloader.dataset.pipeline
+    cfg = Config.fromfile(osp.join(CONFIGS, name))
+    pipeline = cfg.train_dataloader.dataset.pipeline
     assert [t.type for t in pipeline] == [
         'SIMLoadImageFromFile', 'SIMTwoViewCrop', 'SIMBlockMaskGenerator',
         'PackSelfSupInputs'
@@ -59,8 +59,8 @@ def test_shipped_pipeline_packs_views_mask_and_geometry(shapes_root, name):
 def test_shipped_colour_augmentation_is_the_spec(name):
     """Spec section 1: view 1 jitter p 0.8, grey p 0.2, blur p 1; view 2
     jitter p 0.8, grey p 0.2, blur p 0.1, solarize p 0.2."""
-    crop = Config.fromfile(osp.join(CONFIGS,
-                                    name)).train_dataloader.dataset.pipeline[1]
+    cfg = Config.fromfile(osp.join(CONFIGS, name))
+    crop = cfg.train_dataloader.dataset.pipeline[1]
     view_1, view_2 = crop.view_pipelines
     assert [(t.type, t.prob) for t in view_1] == [
         ('RandomApply', 0.8), ('RandomGrayscale', 0.2),
