@@ -10,8 +10,11 @@ Layout under ``out_dir``::
 
     train/<class>/<idx>.jpg, val/<class>/<idx>.jpg  one object per image
     meta/train.txt, meta/val.txt                    "<class>/<idx>.jpg <label>"
+    meta/pretrain.txt                               both training sets, for
+                                                    self-supervised learning
     meta/classes.txt                                one class name per line
     det/train/<idx>.jpg, det/val/<idx>.jpg          1-4 objects per image
+    det/labels/{train,val}/<idx>.png                per-pixel class, 0 = bg
     det/annotations/instances_{train,val}.json      COCO, category ids from 1
     manifest.json                                   parameters, written last
 
@@ -33,7 +36,7 @@ from PIL import Image, ImageDraw
 SHAPE_CLASSES = ('circle', 'square', 'triangle', 'star', 'ring', 'cross',
                  'hexagon', 'arrow')
 
-_VERSION = 5
+_VERSION = 6
 _TINT = 12.  # std of the per-channel tint of a colour
 _GREY_TINT = 4.  # the same for the greys of classification images
 _CLASS_TEXTURE_PROB = 0.9  # see _texture
@@ -186,7 +189,8 @@ def _texture(rng: np.random.Generator,
              img_size: int,
              background: np.ndarray,
              label: int,
-             plain: bool = False) -> np.ndarray:
+             plain: bool = False,
+             period_scale: Optional[float] = None) -> np.ndarray:
     """(S, S, 3) float32 object texture in two random colours (``plain``:
     a dark and a light grey, so that colour hardly tells images apart and
     instance discrimination has to look at shape and pattern).
@@ -194,7 +198,9 @@ def _texture(rng: np.random.Generator,
     With probability ``_CLASS_TEXTURE_PROB`` the pattern kind is the
     class's own (``PATTERN_KINDS[label]``: a cue that survives colour
     jitter, cropping and blur, which self-supervised methods can learn in
-    minutes on a CPU), else a random kind (shape is the only cue).
+    minutes on a CPU), else a random kind (shape is the only cue). The
+    pattern period is ``_PERIOD`` times ``period_scale`` (default
+    ``img_size / 64``).
     """
     if plain:
         first, second = _grey(rng, 30, 70), _grey(rng, 186, 226)
@@ -207,7 +213,9 @@ def _texture(rng: np.random.Generator,
         kind = PATTERN_KINDS[label % len(PATTERN_KINDS)]
     else:
         kind = PATTERN_KINDS[rng.integers(len(PATTERN_KINDS))]
-    period = rng.uniform(*_PERIOD) * img_size / 64
+    if period_scale is None:
+        period_scale = img_size / 64
+    period = rng.uniform(*_PERIOD) * period_scale
     pattern = _pattern(rng, img_size, period, kind)[..., None]
     return np.where(pattern, first, second)
 
@@ -258,15 +266,20 @@ def _paint(rng: np.random.Generator,
            img: np.ndarray,
            label: int,
            outline: np.ndarray,
-           plain: bool = False) -> np.ndarray:
-    """Composite one textured object onto an (S, S, 3) float image."""
+           plain: bool = False,
+           return_alpha: bool = False,
+           period_scale: Optional[float] = None):
+    """Composite one textured object onto an (S, S, 3) float image; with
+    ``return_alpha`` also return its (S, S) coverage."""
     size = img.shape[0]
     hole = None
     if SHAPE_CLASSES[label] == 'ring':
         centre = outline.mean(axis=0)
         hole = centre + (outline - centre) * _RING_HOLE
-    alpha = _coverage(outline, size, hole)[..., None]
-    return img * (1 - alpha) + _texture(rng, size, img, label, plain) * alpha
+    alpha = _coverage(outline, size, hole)
+    out = img * (1 - alpha[..., None]) + \
+        _texture(rng, size, img, label, plain, period_scale) * alpha[..., None]
+    return (out, alpha) if return_alpha else out
 
 
 def _to_uint8(img: np.ndarray) -> np.ndarray:
@@ -301,28 +314,48 @@ def _iou(a: List[float], b: List[float]) -> float:
 
 
 def render_detection_image(
-        seed: Tuple[int, ...],
-        img_size: int) -> Tuple[np.ndarray, List[Tuple[int, np.ndarray]]]:
+    seed: Tuple[int, ...], img_size: int
+) -> Tuple[np.ndarray, List[Tuple[int, np.ndarray]], np.ndarray]:
     """An (S, S, 3) uint8 RGB image with 1-4 objects, little overlap.
 
+    The pre-training images' world (plain mid-grey background, objects in
+    a dark and a light grey wearing their class pattern at the same period
+    relative to their size; at ``img_size`` 128 about the size in pixels of
+    the classification images' objects), so that what pre-training learns
+    can transfer.
+
     Returns:
-        Tuple[np.ndarray, List[Tuple[int, np.ndarray]]]: The image and, per
-        object, its label and (K, 2) outline in pixels (a ring's outer one).
+        Tuple[np.ndarray, List[Tuple[int, np.ndarray]], np.ndarray]: The
+        image; per object, its label and (K, 2) outline in pixels (a ring's
+        outer one); and the (S, S) uint8 label map: 0 for background,
+        ``label + 1`` where an object covers at least half a pixel (a ring's
+        hole is background; a later object covers an earlier one).
     """
     rng = np.random.default_rng(seed)
-    img = _background(rng, img_size)
+    img = _background(rng, img_size, plain=True)
+    label_map = np.zeros((img_size, img_size), np.uint8)
     objects = []
     for _ in range(int(rng.integers(1, 5))):
         label = int(rng.integers(len(SHAPE_CLASSES)))
         name = SHAPE_CLASSES[label]
-        radius = rng.uniform(0.1, 0.22) * img_size
+        radius = rng.uniform(0.14, 0.28) * img_size
         for _ in range(20):
             outline = _place(rng, name, img_size, radius)
             if all(_iou(_bbox(outline), _bbox(o)) < 0.15 for _, o in objects):
-                img = _paint(rng, img, label, outline)
+                # the pattern's period relative to the object's size as in
+                # the classification images (mean radius 0.375 * 64 px)
+                img, alpha = _paint(
+                    rng,
+                    img,
+                    label,
+                    outline,
+                    plain=True,
+                    return_alpha=True,
+                    period_scale=radius / 24.)
+                label_map[alpha >= 0.5] = label + 1
                 objects.append((label, outline))
                 break
-    return _to_uint8(img), objects
+    return _to_uint8(img), objects, label_map
 
 
 def _polygon_area(outline: np.ndarray) -> float:
@@ -354,10 +387,12 @@ def _write_detection(out_dir: str, split: str, num: int, img_size: int,
                      seed: int) -> None:
     images, annotations = [], []
     for idx in range(num):
-        img, objects = render_detection_image(
+        img, objects, label_map = render_detection_image(
             (seed, _SPLIT_CODES[f'det_{split}'], idx), img_size)
         file_name = f'{idx:06d}.jpg'
         _save(img, osp.join(out_dir, 'det', split, file_name))
+        _save(label_map, osp.join(out_dir, 'det', 'labels', split,
+                                  f'{idx:06d}.png'))
         images.append(
             dict(
                 id=idx + 1,
@@ -386,6 +421,18 @@ def _write_detection(out_dir: str, split: str, num: int, img_size: int,
     os.makedirs(ann_dir, exist_ok=True)
     with open(osp.join(ann_dir, f'instances_{split}.json'), 'w') as f:
         json.dump(coco, f)
+
+
+def _write_pretrain_list(out_dir: str, num_det_train: int) -> None:
+    """``meta/pretrain.txt``: the classification and the detection training
+    images (paths relative to ``out_dir``) for pre-training; the label of a
+    detection image is -1 (it has several objects; pre-training uses none).
+    """
+    with open(osp.join(out_dir, 'meta', 'train.txt')) as f:
+        lines = [f'train/{line}' for line in f]
+    lines += [f'det/train/{idx:06d}.jpg -1\n' for idx in range(num_det_train)]
+    with open(osp.join(out_dir, 'meta', 'pretrain.txt'), 'w') as f:
+        f.writelines(lines)
 
 
 def _check_args(params: Dict[str, int]) -> None:
@@ -432,8 +479,8 @@ def generate_shapes_dataset(out_dir: str,
                             num_train: int = 2000,
                             num_val: int = 400,
                             img_size: int = 64,
-                            num_det_train: int = 64,
-                            num_det_val: int = 32,
+                            num_det_train: int = 800,
+                            num_det_val: int = 200,
                             det_img_size: int = 128,
                             seed: int = 0,
                             force: bool = False) -> dict:
@@ -446,15 +493,18 @@ def generate_shapes_dataset(out_dir: str,
     that survives colour jitter, cropping and blur), else a random one
     (shape is then the only cue). Classification images show one object in
     a dark and a light grey on a plain mid-grey background; detection
-    images have 1-4 objects in muted colours on gradient, smooth-noise or
-    striped backgrounds, often with small distractor blobs.
+    images have 1-4 such objects on the same kind of background (the same
+    world, so that pre-training can help detection), with a per-pixel
+    label map beside each (``det/labels/``, for the dense probe).
 
-    Version 5 is tuned so that self-supervised pre-training finds the
+    Version 5 was tuned so that self-supervised pre-training finds the
     classes on a CPU budget while a random encoder does not: with random
     colours, every method first learns to tell images apart by colour
     (which carries no class), and with classes told apart by pattern
     scale, crop zoom and blur teach the encoders to ignore the cue (see
-    docs/benchmarks/replay/README.md). Images are RGB JPEGs (quality 95).
+    docs/benchmarks/replay/README.md); version 6 moved the detection images
+into the classification images' world. Images are RGB JPEGs (quality
+95), label maps single-channel PNGs.
     The same arguments give identical bytes. A complete set with the same
     arguments (per its ``manifest.json``) is kept as is unless ``force``.
 
@@ -464,8 +514,9 @@ def generate_shapes_dataset(out_dir: str,
             in turn. Defaults to 2000 (the quick start's).
         num_val (int): Classification validation images. Defaults to 400.
         img_size (int): Side of classification images. Defaults to 64.
-        num_det_train (int): Detection training images. Defaults to 64.
-        num_det_val (int): Detection validation images. Defaults to 32.
+        num_det_train (int): Detection training images (also in
+            ``meta/pretrain.txt``). Defaults to 800.
+        num_det_val (int): Detection validation images. Defaults to 200.
         det_img_size (int): Side of detection images. Defaults to 128.
         seed (int): Base seed. Defaults to 0.
         force (bool): Regenerate even if a matching set exists. Defaults
@@ -509,6 +560,7 @@ def generate_shapes_dataset(out_dir: str,
     if num_det_train or num_det_val:
         _write_detection(out_dir, 'train', num_det_train, det_img_size, seed)
         _write_detection(out_dir, 'val', num_det_val, det_img_size, seed)
+    _write_pretrain_list(out_dir, num_det_train)
 
     manifest = dict(
         generator='mmsim.datasets.shapes',

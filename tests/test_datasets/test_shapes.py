@@ -139,6 +139,52 @@ def test_polygons_match_the_painted_coverage(shapes_root):
     assert min(ious) > 0.8 and np.mean(ious) > 0.9
 
 
+@pytest.mark.parametrize('split', ['train', 'val'])
+def test_label_maps_are_the_instance_masks(shapes_root, split):
+    """Each label map holds, per pixel, the class of the object painted
+    there (COCO category id = label + 1) or 0; its objects are those of
+    the COCO file, apart from a ring's hole and overlaps."""
+    from PIL import Image
+    from pycocotools.coco import COCO
+    coco = COCO(
+        osp.join(shapes_root, 'det', 'annotations',
+                 f'instances_{split}.json'))
+    for img_id in coco.getImgIds():
+        info = coco.loadImgs(img_id)[0]
+        label_map = np.asarray(
+            Image.open(
+                osp.join(shapes_root, 'det', 'labels', split,
+                         info['file_name'].replace('.jpg', '.png'))))
+        assert label_map.shape == (info['height'], info['width'])
+        anns = coco.loadAnns(coco.getAnnIds(imgIds=img_id))
+        objects = np.zeros_like(label_map, dtype=bool)
+        for ann in anns:
+            mask = coco.annToMask(ann).astype(bool)
+            objects |= mask
+            ring = SHAPE_CLASSES[ann['category_id'] - 1] == 'ring'
+            # most of the object's pixels carry its class (overlaps and a
+            # ring's hole excepted)
+            share = (label_map[mask] == ann['category_id']).mean()
+            assert share > (0.4 if ring else 0.6), (info, ann['id'])
+        assert set(np.unique(label_map)) <= \
+            {0} | {a['category_id'] for a in anns}
+        # background outside every object (anti-aliased edges aside)
+        assert (label_map[~objects] == 0).mean() > 0.99
+
+
+def test_pretrain_list_holds_both_training_sets(shapes_root):
+    with open(osp.join(shapes_root, 'meta', 'pretrain.txt')) as f:
+        lines = [line.split() for line in f]
+    with open(osp.join(shapes_root, 'meta', 'train.txt')) as f:
+        cls_lines = [line.split() for line in f]
+    num_cls = TINY_SHAPES['num_train']
+    assert len(lines) == num_cls + TINY_SHAPES['num_det_train']
+    assert lines[:num_cls] == [['train/' + p, label] for p, label in cls_lines]
+    assert lines[num_cls] == ['det/train/000000.jpg', '-1']
+    for path, _ in lines:
+        assert osp.isfile(osp.join(shapes_root, path))
+
+
 def test_skips_a_complete_set(shapes_root):
     manifest = osp.join(shapes_root, 'manifest.json')
     stamp = os.stat(manifest).st_mtime_ns

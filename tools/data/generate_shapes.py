@@ -37,13 +37,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--num-det-train',
         type=int,
-        default=64,
+        default=800,
         help='detection training images (0 with '
         '--num-det-val 0: no detection set)')
     parser.add_argument(
         '--num-det-val',
         type=int,
-        default=32,
+        default=200,
         help='detection validation images')
     parser.add_argument(
         '--det-img-size',
