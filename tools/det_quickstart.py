@@ -7,11 +7,20 @@ Example (after the pre-training quick start)::
 
     python tools/det_quickstart.py --checkpoint work_dirs/sim/epoch_10.pth \
         --data-root data/shapes/det --work-dir work_dirs/det_quickstart \
-        --also-random-init
+        --also-random-init --parallel
+
+With ``--parallel`` the runs go in separate processes at once, one torch
+thread each (on 2 cores, two one-thread runs take the time of one). The
+metrics are written to ``<work-dir>/metrics.json`` (one entry per run).
 """
 import argparse
+import json
+import multiprocessing
+import os
 import os.path as osp
 import sys
+from concurrent.futures import ProcessPoolExecutor
+from typing import Dict, Optional
 
 import torch
 
@@ -37,6 +46,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--also-random-init',
         action='store_true',
         help='also train from random init, for comparison')
+    parser.add_argument(
+        '--parallel',
+        action='store_true',
+        help='train the runs at once, one process and thread each')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--num-threads',
@@ -45,24 +58,45 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def _run(args: argparse.Namespace, name: str,
+         checkpoint: Optional[str]) -> Dict[str, float]:
+    """One fine-tune + evaluation (in this or a child process)."""
     if args.num_threads:
         torch.set_num_threads(args.num_threads)
+    metrics = run_det_quickstart(
+        args.data_root,
+        osp.join(args.work_dir, name),
+        sim_checkpoint=checkpoint,
+        max_iters=args.max_iters,
+        num_heads=args.num_heads,
+        seed=args.seed)
+    return {k: float(v) for k, v in metrics.items()}
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     runs = {}
     if args.checkpoint:
         runs['SIM'] = args.checkpoint
     if args.also_random_init or not args.checkpoint:
         runs['random'] = None
-    results = {}
-    for name, checkpoint in runs.items():
-        results[name] = run_det_quickstart(
-            args.data_root,
-            osp.join(args.work_dir, name),
-            sim_checkpoint=checkpoint,
-            max_iters=args.max_iters,
-            num_heads=args.num_heads,
-            seed=args.seed)
+    if args.parallel and len(runs) > 1:
+        args.num_threads = args.num_threads or 1
+        context = multiprocessing.get_context('spawn')
+        with ProcessPoolExecutor(len(runs), mp_context=context) as pool:
+            futures = {
+                name: pool.submit(_run, args, name, checkpoint)
+                for name, checkpoint in runs.items()
+            }
+            results = {name: f.result() for name, f in futures.items()}
+    else:
+        results = {
+            name: _run(args, name, checkpoint)
+            for name, checkpoint in runs.items()
+        }
+    os.makedirs(args.work_dir, exist_ok=True)
+    with open(osp.join(args.work_dir, 'metrics.json'), 'w') as f:
+        json.dump(results, f, indent=2)
     print('\nCOCO AP (%) on the generated val set:')
     print(format_metrics(results))
     return 0

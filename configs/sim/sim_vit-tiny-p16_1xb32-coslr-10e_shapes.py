@@ -71,7 +71,11 @@ default_hooks = dict(
     training_checks=dict(type='TrainingChecksHook'))
 # Online kNN monitor (mmsim's KNNMonitorHook): every 2 epochs (and before
 # the first), kNN top-1 of the frozen encoder's pooled patch tokens, val
-# split against the labelled train split; logged as `knn/top1`.
+# split against the labelled train split; logged as `knn/top1`. With it the
+# dense probe: a linear classifier on every patch token of the generated
+# detection images (128 px, an 8 x 8 grid), fitted on 400 and scored on
+# 200 by the mIoU of the patch labels (8 shapes + background), logged as
+# `dense/mIoU`.
 knn_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='mmcls.ResizeEdge', scale=img_size, edge='short'),
@@ -98,7 +102,12 @@ custom_hooks = [
                 knn_dataloader['dataset'],
                 ann_file='meta/val.txt',
                 data_prefix=dict(img_path='val/'))),
-        interval=2)
+        interval=2,
+        dense_probe=dict(
+            data_root=data_root + 'det/',
+            num_classes=9,
+            max_train_images=400,
+            max_val_images=200))
 ]
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0, diff_rank_seed=True)  # own crops/masks per rank

@@ -17,7 +17,7 @@ from .converters.conversion import block_indices
 TINY_CONFIG = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
     'benchmarks', 'mmdetection', 'coco',
-    'mask-rcnn_sim-vit-tiny-p16_simple-fpn_1xb4-lsj128-200i_shapes.py')
+    'mask-rcnn_sim-vit-tiny-p16_simple-fpn_1xb4-lsj128-300i_shapes.py')
 
 
 def coco_classes(ann_file: str) -> Tuple[str, ...]:

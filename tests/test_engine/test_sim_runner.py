@@ -19,13 +19,19 @@ CONFIG = osp.join(
 def shapes_root(tmp_path_factory):
     root = tmp_path_factory.mktemp('shapes')
     generate_shapes_dataset(
-        str(root), num_train=32, num_val=8, num_det_train=0, num_det_val=0)
+        str(root),
+        num_train=32,
+        num_val=8,
+        num_det_train=8,
+        num_det_val=4,
+        det_img_size=64)
     return str(root) + '/'
 
 
 def quickstart_cfg(data_root, work_dir):
     """The quick-start config as shipped, on another generated set (all
-    its readers: training and the kNN monitor), loading in-process."""
+    its readers: training, the kNN monitor and its dense probe), loading
+    in-process."""
     cfg = Config.fromfile(CONFIG)
     cfg.train_dataloader.num_workers = 0
     cfg.train_dataloader.dataset.data_root = data_root
@@ -33,6 +39,7 @@ def quickstart_cfg(data_root, work_dir):
     for hook in cfg.custom_hooks:  # the kNN monitor reads the same data
         for loader in ('train_dataloader', 'val_dataloader'):
             hook[loader].dataset.data_root = data_root
+        hook.dense_probe.data_root = data_root + 'det/'
     cfg.work_dir = work_dir
     return cfg
 

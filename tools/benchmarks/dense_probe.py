@@ -56,6 +56,7 @@ def build_model(config: str, checkpoint: str, seed: int = 0):
     unless ``checkpoint == 'random'``, in eval mode."""
     import torch
     from mmengine.config import Config
+    from mmengine.logging import MMLogger
     from mmengine.registry import MODELS, init_default_scope
     from mmengine.runner import load_checkpoint
     from mmengine.utils import import_modules_from_strings
@@ -64,6 +65,8 @@ def build_model(config: str, checkpoint: str, seed: int = 0):
         import_modules_from_strings(**cfg.custom_imports)
     init_default_scope(cfg.get('default_scope', 'mmselfsup'))
     torch.manual_seed(seed)
+    # the current logger, quiet: init_weights reports every tensor at INFO
+    MMLogger.get_instance('mmsim_dense_probe', log_level='WARNING')
     model = MODELS.build(cfg.model)
     model.init_weights()
     if checkpoint != 'random':

@@ -1,5 +1,7 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-"""Online kNN accuracy of the frozen backbone while pre-training runs."""
+"""Online kNN accuracy (and optionally dense-probe mIoU) of the frozen
+backbone while pre-training runs."""
+import os.path as osp
 import time
 from typing import Dict, List, Optional
 
@@ -8,7 +10,22 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from mmselfsup.registry import HOOKS
 
-from mmsim.evaluation import extract_pooled_features, knn_accuracy
+from mmsim.evaluation import (dense_probe_miou, extract_pooled_features,
+                              knn_accuracy, load_dense_probe_set)
+
+#: Keys of the ``dense_probe`` option and their defaults.
+DENSE_PROBE_DEFAULTS = dict(
+    data_root='',
+    train_img_dir='train',
+    train_ann_dir='labels/train',
+    val_img_dir='val',
+    val_ann_dir='labels/val',
+    num_classes=None,
+    img_size=None,
+    max_train_images=None,
+    max_val_images=None,
+    l2=0.1,
+    max_iter=300)
 
 
 @HOOKS.register_module()
@@ -27,6 +44,11 @@ class KNNMonitorHook(Hook):
     gathered on all processes in dataset order, and all compute the same
     accuracy.
 
+    With ``dense_probe`` it also runs the dense linear probe
+    (:func:`mmsim.evaluation.dense_probe_miou`: one linear classifier on
+    every patch token, fitted on labelled images, mIoU of the patch labels
+    on held-out ones) and logs ``dense/mIoU``.
+
     Args:
         train_dataloader (dict): Dataloader config of the labelled set the
             neighbours come from. Its pipeline must give mmcls-style samples
@@ -41,6 +63,23 @@ class KNNMonitorHook(Hook):
             point of the curve). Defaults to True.
         backbone_name (str): Dotted path of the backbone in the model.
             Defaults to ``'backbone'`` (the online encoder).
+        dense_probe (dict, optional): Also run the dense probe. Keys:
+            ``data_root`` and, under it, ``train_img_dir`` / ``train_ann_dir``
+            / ``val_img_dir`` / ``val_ann_dir`` (image folders and their
+            label-PNG folders; defaults ``train``, ``labels/train``, ``val``,
+            ``labels/val``: the generated set's ``det/`` layout),
+            ``num_classes`` (required, background included), ``img_size``,
+            ``max_train_images``, ``max_val_images``, ``l2``, ``max_iter``
+            (see :func:`mmsim.evaluation.load_dense_probe_set` and
+            :func:`~mmsim.evaluation.dense_probe_miou`). Defaults to None.
+
+    Examples:
+        >>> custom_hooks = [dict(
+        ...     type='KNNMonitorHook', interval=2,
+        ...     train_dataloader=knn_train_loader,
+        ...     val_dataloader=knn_val_loader,
+        ...     dense_probe=dict(data_root='data/shapes/det/',
+        ...                      num_classes=9))]
     """
 
     priority = 'LOW'
@@ -52,7 +91,8 @@ class KNNMonitorHook(Hook):
                  k: int = 20,
                  temperature: float = 0.07,
                  eval_at_start: bool = True,
-                 backbone_name: str = 'backbone') -> None:
+                 backbone_name: str = 'backbone',
+                 dense_probe: Optional[dict] = None) -> None:
         if interval < 1:
             raise ValueError(f'KNNMonitorHook interval must be >= 1, got '
                              f'{interval}')
@@ -77,8 +117,72 @@ class KNNMonitorHook(Hook):
         self.temperature = temperature
         self.eval_at_start = eval_at_start
         self.backbone_name = backbone_name
+        self.dense_probe = self._check_dense_probe(dense_probe)
         self._loaders: Optional[Dict[str, object]] = None
+        self._dense_sets: Optional[tuple] = None
         self.history: List[dict] = []
+
+    @staticmethod
+    def _check_dense_probe(cfg: Optional[dict]) -> Optional[dict]:
+        if cfg is None:
+            return None
+        if not isinstance(cfg, dict):
+            raise ValueError('KNNMonitorHook dense_probe must be a dict, got '
+                             f'{cfg!r}')
+        unknown = set(cfg) - set(DENSE_PROBE_DEFAULTS)
+        if unknown:
+            raise ValueError(f'KNNMonitorHook dense_probe: unknown keys '
+                             f'{sorted(unknown)}; known: '
+                             f'{sorted(DENSE_PROBE_DEFAULTS)}')
+        cfg = dict(DENSE_PROBE_DEFAULTS, **cfg)
+        if not isinstance(cfg['num_classes'], int) or cfg['num_classes'] < 2:
+            raise ValueError('KNNMonitorHook dense_probe.num_classes must be '
+                             'an int >= 2 (background included), got '
+                             f'{cfg["num_classes"]!r}')
+        return cfg
+
+    def _load_dense_sets(self) -> tuple:
+        if self._dense_sets is None:
+            cfg = self.dense_probe
+            self._dense_sets = tuple(
+                load_dense_probe_set(
+                    osp.join(cfg['data_root'], cfg[f'{split}_img_dir']),
+                    osp.join(cfg['data_root'], cfg[f'{split}_ann_dir']),
+                    cfg['img_size'], cfg[f'max_{split}_images'])
+                for split in ('train', 'val'))
+        return self._dense_sets
+
+    def evaluate_dense(self, runner: Runner, epoch: int) -> float:
+        """Run the dense probe, log ``dense/mIoU`` and return it (%).
+
+        Args:
+            runner (Runner): The runner whose model is evaluated.
+            epoch (int): Epochs trained so far (the logged step).
+
+        Returns:
+            float: mIoU (%) of the patch labels of the val images.
+        """
+        start = time.time()
+        train_set, val_set = self._load_dense_sets()
+        cfg = self.dense_probe
+        result = dense_probe_miou(
+            runner.model,
+            train_set,
+            val_set,
+            cfg['num_classes'],
+            self.backbone_name,
+            l2=cfg['l2'],
+            max_iter=cfg['max_iter'])
+        runner.visualizer.add_scalars({'dense/mIoU': result['mIoU']},
+                                      step=epoch)
+        if is_main_process():
+            grid = 'x'.join(map(str, result['grid']))
+            runner.logger.info(
+                f'dense probe (epoch {epoch}): mIoU {result["mIoU"]:.2f}% '
+                f'on {len(val_set.names)} val images ({grid} patches, '
+                f'fitted on {len(train_set.names)}) in '
+                f'{time.time() - start:.1f} s')
+        return result['mIoU']
 
     def _build_loaders(self, runner: Runner) -> Dict[str, object]:
         if self._loaders is None:
@@ -90,7 +194,8 @@ class KNNMonitorHook(Hook):
         return self._loaders
 
     def evaluate(self, runner: Runner, epoch: int) -> float:
-        """Extract features, classify the val split, log and return top-1.
+        """Extract features, classify the val split, log and return top-1
+        (and run the dense probe when configured).
 
         Args:
             runner (Runner): The runner whose model is evaluated.
@@ -108,7 +213,6 @@ class KNNMonitorHook(Hook):
         num_classes = int(max(train_labels.max(), val_labels.max())) + 1
         top1 = knn_accuracy(train_feats, train_labels, val_feats, val_labels,
                             num_classes, self.k, self.temperature)
-        self.history.append(dict(epoch=epoch, top1=top1))
         runner.visualizer.add_scalars({'knn/top1': top1}, step=epoch)
         if is_main_process():
             runner.logger.info(
@@ -116,6 +220,10 @@ class KNNMonitorHook(Hook):
                 f'{len(val_labels)} val images with {len(train_labels)} '
                 f'neighbours (k={self.k}, T={self.temperature}) in '
                 f'{time.time() - start:.1f} s')
+        entry = dict(epoch=epoch, top1=top1)
+        if self.dense_probe is not None:
+            entry['dense_miou'] = self.evaluate_dense(runner, epoch)
+        self.history.append(entry)
         return top1
 
     def before_train(self, runner: Runner) -> None:

@@ -9,7 +9,8 @@ from mmselfsup.registry import HOOKS
 
 from tests.test_engine.test_sim_runner import shapes_root, tiny_cfg  # noqa
 
-from mmsim.evaluation import extract_pooled_features, knn_accuracy
+from mmsim.evaluation import (dense_probe_miou, extract_pooled_features,
+                              knn_accuracy)
 
 
 def test_logs_knn_every_interval_through_the_runner(shapes_root, tmp_path):
@@ -34,6 +35,16 @@ def test_logs_knn_every_interval_through_the_runner(shapes_root, tmp_path):
     knn = [(r['step'], r['knn/top1']) for r in logged if 'knn/top1' in r]
     assert knn == [(h['epoch'], pytest.approx(h['top1']))
                    for h in hook.history]
+    # the dense probe runs beside kNN and logs dense/mIoU at the same steps
+    dense = [(r['step'], r['dense/mIoU']) for r in logged
+             if 'dense/mIoU' in r]
+    assert dense == [(h['epoch'], pytest.approx(h['dense_miou']))
+                     for h in hook.history]
+    train_set, val_set = hook._load_dense_sets()
+    assert len(train_set.names) == 8 and len(val_set.names) == 4
+    expected = dense_probe_miou(runner.model, train_set, val_set, 9)
+    assert hook.history[-1]['dense_miou'] == pytest.approx(expected['mIoU'])
+    assert 0. < expected['mIoU'] <= 100.
 
 
 def test_every_other_epoch_and_the_last(shapes_root, tmp_path):
@@ -54,6 +65,9 @@ def test_every_other_epoch_and_the_last(shapes_root, tmp_path):
     (dict(temperature=float('nan')), 'temperature'),
     (dict(temperature='0.07'), 'temperature'),
     (dict(train_dataloader=dict(batch_size=2)), 'train_dataloader'),
+    (dict(dense_probe=dict(data_root='x/')), 'num_classes'),
+    (dict(dense_probe=dict(num_classes=9, img_dir='x')), "'img_dir'"),
+    (dict(dense_probe=['x']), 'dense_probe'),
 ])
 def test_bad_config_raises(kwargs, match):
     cfg = dict(
