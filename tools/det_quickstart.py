@@ -9,6 +9,9 @@ Example (after the pre-training quick start)::
         --data-root data/shapes/det --work-dir work_dirs/det_quickstart \
         --also-random-init --parallel
 
+Runs: ``SIM`` (the checkpoint), ``init`` (``--init-config``: the same
+encoder at its pre-training initialisation, converted the same way) and
+``random`` (``--also-random-init``: the detector's own initialisation).
 With ``--parallel`` the runs go in separate processes at once, one torch
 thread each (on 2 cores, two one-thread runs take the time of one). The
 metrics are written to ``<work-dir>/metrics.json`` (one entry per run).
@@ -47,6 +50,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='also train from random init, for comparison')
     parser.add_argument(
+        '--init-config',
+        help='also fine-tune from this pre-training config\'s own '
+        'initialisation (the encoder before pre-training: the baseline '
+        'that isolates what pre-training adds)')
+    parser.add_argument(
         '--parallel',
         action='store_true',
         help='train the runs at once, one process and thread each')
@@ -78,7 +86,13 @@ def main(argv=None) -> int:
     runs = {}
     if args.checkpoint:
         runs['SIM'] = args.checkpoint
-    if args.also_random_init or not args.checkpoint:
+    if args.init_config:
+        from mmsim.evaluation import save_initial_checkpoint
+        os.makedirs(args.work_dir, exist_ok=True)
+        runs['init'] = save_initial_checkpoint(
+            args.init_config, osp.join(args.work_dir, 'sim_init.pth'),
+            args.seed)
+    if args.also_random_init or not runs:
         runs['random'] = None
     if args.parallel and len(runs) > 1:
         args.num_threads = args.num_threads or 1

@@ -53,19 +53,23 @@ def summary_table(records: List[dict],
     Returns:
         str: Markdown lines.
     """
-    lines = ['| measure | random init | SIM |', '|---|---|---|']
+    lines = [
+        '| measure | SIM encoder before pre-training | SIM pre-trained | '
+        "detector's own random init |", '|---|---|---|---|'
+    ]
     for key, name in (('knn/top1', 'kNN top-1 (%)'),
                       ('dense/mIoU', 'dense-probe mIoU (%)')):
         values = first_and_last(records, key)
         if values is not None:
-            lines.append(f'| {name} | {values[0]:.1f} | {values[1]:.1f} |')
+            lines.append(f'| {name} | {values[0]:.1f} | {values[1]:.1f} | '
+                         '- |')
     for key, name in (('bbox_mAP', 'box AP'), ('bbox_mAP_50', 'box AP50'),
                       ('segm_mAP', 'mask AP'), ('segm_mAP_50', 'mask AP50')):
         if not det_metrics:
             break
         row = [
-            det_metrics.get(init, {}).get(f'coco/{key}') for init in
-            ('random', 'SIM')
+            det_metrics.get(init, {}).get(f'coco/{key}')
+            for init in ('init', 'SIM', 'random')
         ]
         cells = ['-' if v is None else f'{100 * v:.1f}' for v in row]
         lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
@@ -100,9 +104,9 @@ def main(argv=None) -> int:
     for item in args.times:
         phase, _, seconds = item.partition('=')
         times[phase] = float(seconds)
-    print('\nQuick start summary (random init = the encoder before '
-          'pre-training for kNN and the dense probe, a detector trained '
-          'from scratch for AP):')
+    print('\nQuick start summary (the first column is the same encoder at '
+          'its initialisation, epoch 0 of the monitor; AP on the generated '
+          'val set after the same fine-tune):')
     print(summary_table(
         logged_scalars(args.pretrain_work_dir), det_metrics, times))
     return 0

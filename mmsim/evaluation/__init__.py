@@ -9,6 +9,7 @@ from .knn import knn_accuracy, knn_classify
 from .logistic_regression import (fit_logistic_regression,
                                   logistic_regression_accuracy,
                                   predict_logistic_regression)
+from .model_loading import build_pretrain_model, save_initial_checkpoint
 
 __all__ = [
     'extract_pooled_features', 'pooled_backbone_features',
@@ -16,5 +17,6 @@ __all__ = [
     'fit_logistic_regression', 'logistic_regression_accuracy',
     'predict_logistic_regression', 'DenseProbeSet', 'load_dense_probe_set',
     'patch_centre_labels', 'extract_patch_features', 'confusion_matrix',
-    'mean_iou', 'dense_probe_miou'
+    'mean_iou', 'dense_probe_miou', 'build_pretrain_model',
+    'save_initial_checkpoint'
 ]

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from mmsim.datasets import generate_shapes_dataset
+from mmsim.evaluation import build_pretrain_model
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
@@ -26,7 +27,7 @@ def det_root(tmp_path_factory):
 
 
 def test_checkpoint_and_random_init(det_root, tmp_path, capsys):
-    model = tool.build_model(CONFIG, 'random', seed=1)
+    model = build_pretrain_model(CONFIG, seed=1)
     with torch.no_grad():  # weights unlike the seed-0 init
         model.backbone.layers[0].ffn.layers[1].weight.mul_(3.)
     ckpt = str(tmp_path / 'sim.pth')

@@ -30,6 +30,7 @@ def test_table_reads_first_and_last_monitor_values_and_ap(tmp_path, capsys):
     metrics.write_text(json.dumps({
         'SIM': {'coco/bbox_mAP': 0.125, 'coco/bbox_mAP_50': 0.271,
                 'coco/segm_mAP': 0.132, 'coco/segm_mAP_50': 0.267},
+        'init': {'coco/bbox_mAP': 0.107},
         'random': {'coco/bbox_mAP': 0.169, 'coco/bbox_mAP_50': 0.325,
                    'coco/segm_mAP': 0.185, 'coco/segm_mAP_50': 0.30}}))
     assert summary.main([
@@ -37,10 +38,10 @@ def test_table_reads_first_and_last_monitor_values_and_ap(tmp_path, capsys):
         '--times', 'pretrain=300', 'detection=270'
     ]) == 0
     out = capsys.readouterr().out
-    assert '| kNN top-1 (%) | 31.5 | 51.5 |' in out
-    assert '| dense-probe mIoU (%) | 22.4 | 24.0 |' in out
-    assert '| box AP | 16.9 | 12.5 |' in out
-    assert '| mask AP50 | 30.0 | 26.7 |' in out
+    assert '| kNN top-1 (%) | 31.5 | 51.5 | - |' in out
+    assert '| dense-probe mIoU (%) | 22.4 | 24.0 | - |' in out
+    assert '| box AP | 10.7 | 12.5 | 16.9 |' in out
+    assert '| mask AP50 | - | 26.7 | 30.0 |' in out
     assert 'pretrain 5.0 min, detection 4.5 min; 9.5 min in all' in out
 
 

@@ -51,36 +51,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def build_model(config: str, checkpoint: str, seed: int = 0):
-    """The config's model (mmselfsup scope), with the checkpoint's weights
-    unless ``checkpoint == 'random'``, in eval mode."""
-    import torch
-    from mmengine.config import Config
-    from mmengine.logging import MMLogger
-    from mmengine.registry import MODELS, init_default_scope
-    from mmengine.runner import load_checkpoint
-    from mmengine.utils import import_modules_from_strings
-    cfg = Config.fromfile(config)
-    if cfg.get('custom_imports'):
-        import_modules_from_strings(**cfg.custom_imports)
-    init_default_scope(cfg.get('default_scope', 'mmselfsup'))
-    torch.manual_seed(seed)
-    # the current logger, quiet: init_weights reports every tensor at INFO
-    MMLogger.get_instance('mmsim_dense_probe', log_level='WARNING')
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    if checkpoint != 'random':
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'checkpoint {checkpoint!r} not found')
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
-    return model.eval()
-
-
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     import mmsim  # noqa: F401  (registers the components)
-    from mmsim.evaluation import dense_probe_miou, load_dense_probe_set
-    model = build_model(args.config, args.checkpoint, args.seed)
+    from mmsim.evaluation import (build_pretrain_model, dense_probe_miou,
+                                  load_dense_probe_set)
+    model = build_pretrain_model(
+        args.config, None if args.checkpoint == 'random' else args.checkpoint,
+        args.seed)
     splits = [
         load_dense_probe_set(
             osp.join(args.data_root, getattr(args, f'{split}_img_dir')),
