@@ -26,3 +26,14 @@ def _seed_everything():
     np.random.seed(0)
     torch.manual_seed(0)
     yield
+
+
+@pytest.fixture(scope='session')
+def shapes_det_root(tmp_path_factory):
+    """``det/`` of a tiny generated set: 6 train and 3 val detection images
+    of 128 px with their label maps (for the dense probe's users)."""
+    from mmsim.datasets import generate_shapes_dataset
+    root = str(tmp_path_factory.mktemp('shapes_det'))
+    generate_shapes_dataset(
+        root, num_train=1, num_val=0, num_det_train=6, num_det_val=3)
+    return os.path.join(root, 'det')

@@ -7,7 +7,6 @@ import pytest
 import torch
 from mmengine.registry import DefaultScope
 
-from mmsim.datasets import generate_shapes_dataset
 from mmsim.evaluation import dense_probe_miou, load_dense_probe_set
 from .conftest import REPO
 
@@ -15,22 +14,14 @@ sys.path.insert(0, osp.join(REPO, 'benchmarks', 'replay'))
 import run as replay  # noqa: E402
 
 
-@pytest.fixture(scope='module')
-def det_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('replay_det'))
-    generate_shapes_dataset(
-        root, num_train=1, num_val=0, num_det_train=6, num_det_val=3)
-    return osp.join(root, 'det')
-
-
-def test_dense_column_is_the_dense_probe_of_the_encoder(det_root):
+def test_dense_column_is_the_dense_probe_of_the_encoder(shapes_det_root):
     config = osp.join(replay.CONFIG_DIR, replay.METHODS['MAE'])
     with DefaultScope.overwrite_default_scope('mmselfsup'):
-        result = replay.dense_metrics(config, None, det_root)
+        result = replay.dense_metrics(config, None, shapes_det_root)
         model, _ = replay._build_model(config, None)  # seeded: same init
     splits = [
         load_dense_probe_set(
-            osp.join(det_root, s), osp.join(det_root, 'labels', s))
+            osp.join(shapes_det_root, s), osp.join(shapes_det_root, 'labels', s))
         for s in ('train', 'val')
     ]
     expected = dense_probe_miou(model, *splits, num_classes=9)['mIoU']

@@ -7,7 +7,6 @@ import sys
 import pytest
 import torch
 
-from mmsim.datasets import generate_shapes_dataset
 from mmsim.evaluation import build_pretrain_model
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -18,15 +17,7 @@ CONFIG = osp.join(REPO, 'configs', 'sim',
                   'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py')
 
 
-@pytest.fixture(scope='module')
-def det_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('probe_tool'))
-    generate_shapes_dataset(
-        root, num_train=1, num_val=0, num_det_train=6, num_det_val=3)
-    return osp.join(root, 'det')
-
-
-def test_checkpoint_and_random_init(det_root, tmp_path, capsys):
+def test_checkpoint_and_random_init(shapes_det_root, tmp_path, capsys):
     model = build_pretrain_model(CONFIG, seed=1)
     with torch.no_grad():  # weights unlike the seed-0 init
         model.backbone.layers[0].ffn.layers[1].weight.mul_(3.)
@@ -36,7 +27,7 @@ def test_checkpoint_and_random_init(det_root, tmp_path, capsys):
     for name in (ckpt, 'random'):
         work_dir = str(tmp_path / ('out_' + osp.basename(name)))
         assert tool.main([
-            CONFIG, name, '--data-root', det_root, '--work-dir', work_dir
+            CONFIG, name, '--data-root', shapes_det_root, '--work-dir', work_dir
         ]) == 0
         with open(osp.join(work_dir, 'dense_probe.json')) as f:
             results[name] = json.load(f)
@@ -48,7 +39,7 @@ def test_checkpoint_and_random_init(det_root, tmp_path, capsys):
         assert 0. < result['mIoU'] <= 100. and len(result['IoU']) == 9
 
 
-def test_missing_checkpoint_is_named(det_root, tmp_path):
+def test_missing_checkpoint_is_named(shapes_det_root, tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         tool.main([CONFIG, str(tmp_path / 'nope.pth'), '--data-root',
-                   det_root])
+                   shapes_det_root])
