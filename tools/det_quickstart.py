@@ -11,7 +11,8 @@ Example (after the pre-training quick start)::
 
 Runs: ``SIM`` (the checkpoint), ``init`` (``--init-config``: the same
 encoder at its pre-training initialisation, converted the same way) and
-``random`` (``--also-random-init``: the detector's own initialisation).
+``random`` (``--also-random-init``: the detector's own initialisation,
+with the checkpoint's backbone arch).
 With ``--parallel`` the runs go in separate processes at once, one torch
 thread each (on 2 cores, two one-thread runs take the time of one). The
 metrics are written to ``<work-dir>/metrics.json`` (one entry per run).
@@ -77,7 +78,9 @@ def _run(args: argparse.Namespace, name: str,
         sim_checkpoint=checkpoint,
         max_iters=args.max_iters,
         num_heads=args.num_heads,
-        seed=args.seed)
+        seed=args.seed,
+        # random init: the same detector (backbone arch) as the checkpoint's
+        arch_from=args.checkpoint if checkpoint is None else None)
     return {k: float(v) for k, v in metrics.items()}
 
 

@@ -155,7 +155,8 @@ def run_det_quickstart(data_root: str,
                        num_heads: Optional[int] = None,
                        config: str = TINY_CONFIG,
                        seed: int = 0,
-                       cfg_options: Optional[dict] = None) -> Dict[str, float]:
+                       cfg_options: Optional[dict] = None,
+                       arch_from: Optional[str] = None) -> Dict[str, float]:
     """Fine-tune the tiny Mask R-CNN from a SIM checkpoint (or random
     init) on a COCO-format set with mmdet's runner, then evaluate it with
     mmdet's ``CocoMetric``.
@@ -172,6 +173,9 @@ def run_det_quickstart(data_root: str,
         config (str): Detection config. Defaults to :data:`TINY_CONFIG`.
         seed (int): Random seed. Defaults to 0.
         cfg_options (dict, optional): Config overrides, merged last.
+        arch_from (str, optional): Without ``sim_checkpoint``: a SIM
+            checkpoint whose backbone arch (not weights) the random-init
+            backbone takes, so that the two compare the same detector.
 
     Returns:
         dict[str, float]: mmdet's COCO metrics, e.g. ``coco/bbox_mAP`` and
@@ -190,6 +194,10 @@ def run_det_quickstart(data_root: str,
             meta=dict(converted_from=sim_checkpoint))
         backbone = backbone_arch(
             conversion, num_heads or _num_heads_from_meta(sim_checkpoint))
+    elif arch_from is not None:
+        backbone = backbone_arch(
+            convert_sim_to_vitdet(load_state_dict(arch_from)),
+            num_heads or _num_heads_from_meta(arch_from))
     cfg = build_quickstart_config(data_root, work_dir, backbone_checkpoint,
                                   backbone, max_iters, config, seed,
                                   cfg_options)

@@ -114,3 +114,26 @@ def test_tiny_detector_learns(coco_root, tmp_path, one_thread):
     assert len(losses) == 40
     first, last = losses[:5].mean(), losses[-5:].mean()
     assert last < 0.6 * first, (first, last)
+
+
+def test_random_init_takes_the_checkpoints_arch(coco_root, tmp_path,
+                                                one_thread):
+    import glob
+
+    from mmengine.config import Config
+    path = str(tmp_path / 'sim.pth')
+    save_sim_checkpoint(
+        path, embed_dims=64, num_layers=3, num_heads=2, img_size=96)
+    work_dir = tmp_path / 'work'
+    run_det_quickstart(
+        coco_root,
+        str(work_dir),
+        max_iters=1,
+        cfg_options=OVERRIDES,
+        arch_from=path)
+    (dumped, ) = glob.glob(str(work_dir / '*.py'))
+    backbone = Config.fromfile(dumped).model.backbone
+    assert backbone.arch == dict(
+        embed_dims=64, num_layers=3, num_heads=2, feedforward_channels=256)
+    assert backbone.init_cfg is None  # random weights, not the checkpoint's
+    assert not (work_dir / 'sim_vitdet_backbone.pth').exists()
