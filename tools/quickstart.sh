@@ -3,9 +3,10 @@
 # generate the built-in shapes dataset, pre-train SIM through mmselfsup's own
 # runner (`mim train mmselfsup`; the kNN monitor and the dense probe log the
 # encoder's progress), then convert the checkpoint and fine-tune the tiny
-# Mask R-CNN on the generated COCO-format set from it and from random init
-# (the two at once, one thread each), and print a summary table with the
-# phase times. SKIP_DET=1 stops after pre-training.
+# Mask R-CNN on the generated COCO-format set from it, from the same encoder
+# at its initialisation and from the detector's own random init (at once,
+# one thread each), and print a summary table with the phase times.
+# SKIP_DET=1 stops after pre-training.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$(date +%s)
@@ -25,7 +26,7 @@ det=work_dirs/quickstart_det
 if [ "${SKIP_DET:-0}" != 1 ]; then
   rm -f "$det/metrics.json"
   $py tools/det_quickstart.py --checkpoint "$ckpt" --data-root data/shapes/det \
-    --work-dir "$det" --also-random-init --parallel
+    --work-dir "$det" --init-config "$cfg" --also-random-init --parallel
 fi
 t4=$(date +%s)
 $py tools/quickstart_summary.py --pretrain-work-dir "$work" \
