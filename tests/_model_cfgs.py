@@ -29,11 +29,22 @@ TINY_SIM = dict(
     head=dict(type='UniGradHead'))
 
 
+#: mmselfsup's data preprocessor as the SIM configs set it (ImageNet
+#: mean / std, BGR loaded images to RGB).
+SIM_PREPROCESSOR = dict(
+    type='SelfSupDataPreprocessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True)
+
+
 def tiny_sim_cfg(**overrides):
     cfg = copy.deepcopy(TINY_SIM)
-    for key, value in overrides.items():
-        cfg[key].update(value) if isinstance(value, dict) else \
-            cfg.__setitem__(key, value)
+    for key, value in copy.deepcopy(overrides).items():
+        if isinstance(value, dict) and key in cfg:
+            cfg[key].update(value)
+        else:
+            cfg[key] = value
     return cfg
 
 

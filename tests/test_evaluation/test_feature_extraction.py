@@ -9,7 +9,7 @@ from mmsim.datasets import generate_shapes_dataset
 from mmsim.evaluation import (extract_pooled_features, knn_accuracy,
                               pooled_backbone_features)
 from tests._dist_utils import run_distributed
-from tests._model_cfgs import tiny_sim_cfg
+from tests._model_cfgs import SIM_PREPROCESSOR, tiny_sim_cfg
 
 NUM_TRAIN = 15  # odd: a 2-process sampler pads one duplicate
 
@@ -17,12 +17,7 @@ NUM_TRAIN = 15  # odd: a 2-process sampler pads one duplicate
 def _tiny_sim(seed=0):
     init_default_scope('mmselfsup')
     torch.manual_seed(seed)
-    cfg = tiny_sim_cfg()
-    cfg['data_preprocessor'] = dict(
-        type='SelfSupDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True)
+    cfg = tiny_sim_cfg(data_preprocessor=SIM_PREPROCESSOR)
     model = MODELS.build(cfg)
     model.init_weights()
     return model

@@ -7,7 +7,7 @@ from mmengine.logging import MessageHub
 from mmselfsup.registry import MODELS
 
 from mmsim.models.utils import cosine_momentum
-from tests._model_cfgs import random_batch, tiny_sim_cfg
+from tests._model_cfgs import SIM_PREPROCESSOR, random_batch, tiny_sim_cfg
 
 
 def build(**overrides):
@@ -37,12 +37,7 @@ def test_loss_and_tensor_modes():
     visible patches, then neck) against the target (target backbone and
     projector on all of view 2); ``mode='tensor'`` returns the online
     backbone's tokens of all of view 1."""
-    cfg = tiny_sim_cfg()
-    cfg['data_preprocessor'] = dict(
-        type='SelfSupDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True)
+    cfg = tiny_sim_cfg(data_preprocessor=SIM_PREPROCESSOR)
     model = MODELS.build(cfg)
     model.init_weights()
     views, samples = random_batch()
