@@ -16,7 +16,6 @@ samples) and in total, and checks:
 For an iteration-based one every ``I iterations`` is ``max_iters``, and a
 ``E epochs = I iterations x B images / M images per epoch`` adds up.
 """
-import glob
 import inspect
 import io
 import math
@@ -28,13 +27,7 @@ import pytest
 from mmengine.config import Config
 
 from mmsim.datasets.shapes import generate_shapes_dataset
-
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = sorted(
-    glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True) +
-    glob.glob(
-        osp.join(REPO, 'benchmarks', 'replay', 'configs', '**', '*.py'),
-        recursive=True))
+from tests._shipped_configs import REPO, SHIPPED_CONFIGS
 
 
 def _replay_num_train() -> int:
@@ -104,7 +97,7 @@ def expected_iterations(path: str, cfg: Config):
 
 
 @pytest.mark.parametrize(
-    'path', CONFIGS, ids=lambda p: osp.relpath(p, REPO))
+    'path', SHIPPED_CONFIGS, ids=lambda p: osp.relpath(p, REPO))
 def test_stated_iteration_counts_are_the_loaders(path):
     text = comments(path)
     counts = [_int(c) for c in COUNT.findall(text)]
@@ -148,7 +141,8 @@ def test_the_headers_state_their_schedules():
     """The configs whose headers used to state a count still do (so the
     test above checks something)."""
     stating = [
-        osp.relpath(p, REPO) for p in CONFIGS if SENTENCE.search(comments(p))
+        osp.relpath(p, REPO) for p in SHIPPED_CONFIGS
+        if SENTENCE.search(comments(p))
     ]
     assert {
         'configs/sim/sim_vit-base-p16_16xb256-amp-coslr-1600e_in1k.py',

@@ -1,18 +1,14 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 """Every shipped training config gives each rank its own random draws."""
-import glob
 import os.path as osp
 import re
 
 import pytest
 from mmengine.config import Config
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = sorted(
-    p for p in
-    glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True) +
-    glob.glob(osp.join(REPO, 'benchmarks', 'replay', 'configs', '*.py'))
-    if '_base_' not in p)
+from tests._shipped_configs import REPO, SHIPPED_CONFIGS
+
+CONFIGS = [p for p in SHIPPED_CONFIGS if '_base_' not in p]
 RANDOM_STEP = re.compile(
     r'Random|RandAugment|SIMTwoViewCrop|SIMBlockMask|MultiView')
 

@@ -8,6 +8,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmselfsup.registry import MODELS
 
+from tests._shipped_configs import REPO, SHIPPED_CONFIGS
+
 ROOT = osp.join(osp.dirname(__file__), '..', 'configs', 'sim')
 CONFIGS = sorted(glob.glob(osp.join(ROOT, '*.py')))
 
@@ -37,12 +39,6 @@ def test_config_loads_and_builds(path):
     assert mask_cfg['num_masking_patches'] < grid * grid
 
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SHIPPED = sorted(
-    glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True) +
-    glob.glob(
-        osp.join(REPO, 'benchmarks', 'replay', 'configs', '**', '*.py'),
-        recursive=True))
 TINY_VIT = osp.join(REPO, 'configs', '_base_', 'models', 'vit-tiny-p16.py')
 COLOUR = osp.join(REPO, 'configs', 'sim', '_base_', 'sim_pipeline.py')
 # The detection quick start's 4-block ViT at 128 px is its own (the lead's
@@ -57,7 +53,7 @@ def _text(path):
 
 
 @pytest.mark.parametrize(
-    'path', SHIPPED, ids=lambda p: osp.relpath(p, REPO))
+    'path', SHIPPED_CONFIGS, ids=lambda p: osp.relpath(p, REPO))
 def test_tiny_vit_and_colour_views_have_one_definition(path):
     """The 192-wide ViT and the two views' colour augmentation are written
     only in their base files; every config that uses them inherits them."""
@@ -86,7 +82,7 @@ def test_tiny_vit_and_colour_views_have_one_definition(path):
 
 def test_sim_configs_run_the_training_checks():
     for path in CONFIGS + [
-            p for p in SHIPPED if osp.basename(p).startswith('sim')
+            p for p in SHIPPED_CONFIGS if osp.basename(p).startswith('sim')
             and 'replay' in p and '_base_' not in p
     ]:
         cfg = Config.fromfile(path)
