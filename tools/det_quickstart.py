@@ -28,7 +28,8 @@ from typing import Dict, Optional
 
 import torch
 
-from mmsim.det.quickstart import format_metrics, run_det_quickstart
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))  # also when imported
+from det_quickstart_lib import format_metrics, run_det_quickstart  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -186,7 +186,8 @@ def encoder_checkpoint(config: str, checkpoint: Optional[str],
 def detection_metrics(encoder: str, det_root: str, work_dir: str,
                       iters: int) -> Dict[str, float]:
     import mmsim.det  # noqa: F401  (registers the detection side)
-    from mmsim.det.quickstart import run_det_quickstart
+    sys.path.insert(0, osp.join(REPO, 'tools'))
+    from det_quickstart_lib import run_det_quickstart
     metrics = run_det_quickstart(
         det_root, work_dir, sim_checkpoint=encoder, max_iters=iters,
         num_heads=3)

@@ -1,16 +1,21 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 """The tiny config through mmdet's real runner on generated COCO data."""
 import math
+import os.path as osp
+import sys
 
 import pytest
 import torch
 
+from mmsim.converters import convert_sim_to_vitdet, load_state_dict
 from mmsim.datasets import SHAPE_CLASSES, generate_shapes_dataset
-from mmsim.det.converters import convert_sim_to_vitdet, load_state_dict
-from mmsim.det.quickstart import (backbone_arch, build_quickstart_config,
-                                  coco_classes, format_metrics,
-                                  run_det_quickstart)
 from ._sim_checkpoint import save_sim_checkpoint
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(REPO, 'tools'))
+from det_quickstart_lib import (TINY_CONFIG, backbone_arch,  # noqa: E402
+                                build_quickstart_config, coco_classes,
+                                format_metrics, run_det_quickstart)
 
 # the tiny config keeps detections of any score, so CocoMetric computes AP
 # even after a few iterations; this checks that overrides reach the config
@@ -27,8 +32,6 @@ def coco_root(tmp_path_factory):
 
 def test_tiny_config_classes_are_the_generator_classes():
     from mmengine.config import Config
-
-    from mmsim.det.quickstart import TINY_CONFIG
     cfg = Config.fromfile(TINY_CONFIG)
     assert cfg.classes == SHAPE_CLASSES
     assert cfg.model.roi_head.bbox_head.num_classes == len(SHAPE_CLASSES)

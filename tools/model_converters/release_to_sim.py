@@ -14,8 +14,8 @@ Example::
 import argparse
 import sys
 
-from mmsim.det.converters import (CheckpointConversionError,
-                                  convert_and_save, convert_release_to_sim)
+from mmsim.converters import (CheckpointConversionError, convert_and_save,
+                              convert_release_to_sim)
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -9,7 +9,7 @@ Example::
 import argparse
 import sys
 
-from mmsim.det.converters import convert_and_save, convert_sim_to_vitdet
+from mmsim.converters import convert_and_save, convert_sim_to_vitdet
 
 
 def parse_args(argv=None) -> argparse.Namespace:

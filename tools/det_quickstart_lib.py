@@ -1,6 +1,14 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 """The quick start's detection step: SIM checkpoint -> ViTDet backbone ->
 tiny Mask R-CNN fine-tuned and evaluated on the generated COCO set, on CPU.
+
+The driver of ``tools/det_quickstart.py`` (and of the replay benchmark's
+detection column). It lives in ``tools/``, not in the installed package,
+because it reads its config from the repository it sits in
+(:data:`TINY_CONFIG`). Import it with ``tools/`` on ``sys.path``::
+
+    sys.path.insert(0, 'tools')
+    from det_quickstart_lib import run_det_quickstart
 """
 import json
 import os.path as osp
@@ -9,14 +17,15 @@ from typing import Dict, Optional, Sequence, Tuple
 import torch
 from mmengine.config import Config
 
-from .converters import (Conversion, convert_sim_to_vitdet, load_state_dict,
-                         save_checkpoint)
-from .converters.conversion import block_indices
+from mmsim.converters import (Conversion, convert_sim_to_vitdet,
+                              load_state_dict, save_checkpoint)
+from mmsim.converters.conversion import block_indices
 
+#: The repository this file is in (``tools/..``).
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: The tiny CPU config, in the repository's ``configs`` folder.
 TINY_CONFIG = osp.join(
-    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
-    'benchmarks', 'mmdetection', 'coco',
+    REPO, 'configs', 'benchmarks', 'mmdetection', 'coco',
     'mask-rcnn_sim-vit-tiny-p16_simple-fpn_1xb4-lsj128-300i_shapes.py')
 
 

@@ -4,15 +4,16 @@ import os.path as osp
 import pytest
 import torch
 
+from mmsim.converters import (CheckpointConversionError,
+                              convert_release_to_sim,
+                              convert_release_to_vitdet,
+                              convert_sim_to_vitdet, load_state_dict,
+                              save_checkpoint)
 from mmsim.det import SIMViTDet
-from mmsim.det.converters import (CheckpointConversionError,
-                                  convert_release_to_sim,
-                                  convert_release_to_vitdet,
-                                  convert_sim_to_vitdet, load_state_dict,
-                                  save_checkpoint)
 from mmsim.det.layers import resize_pos_embed_grid
-from ._release_checkpoint import fake_release_state, release_shapes
-from ._sim_checkpoint import build_sim, save_sim_checkpoint, tiny_sim_model_cfg
+from ..test_det._release_checkpoint import fake_release_state, release_shapes
+from ..test_det._sim_checkpoint import (build_sim, save_sim_checkpoint,
+                                        tiny_sim_model_cfg)
 
 WIDTH, DEPTH, HEADS = 64, 2, 2
 
