@@ -126,7 +126,7 @@ def test_polygons_match_the_painted_coverage(shapes_root):
     """COCO's rasterised polygon and our anti-aliased drawing agree."""
     from pycocotools.coco import COCO
 
-    from mmsim.datasets.shapes import _coverage
+    from mmsim.datasets.shapes.outlines import _coverage
     coco = COCO(
         osp.join(shapes_root, 'det', 'annotations', 'instances_train.json'))
     ious = []
