@@ -13,9 +13,9 @@ from ._sim_checkpoint import save_sim_checkpoint
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(REPO, 'tools'))
-from det_quickstart_lib import (TINY_CONFIG, backbone_arch,  # noqa: E402
-                                build_quickstart_config, coco_classes,
-                                format_metrics, run_det_quickstart)
+from det_quickstart_lib import (  # noqa: E402
+    TINY_CONFIG, backbone_arch, build_quickstart_config, coco_classes,
+    format_metrics, run_det_quickstart)
 
 # the tiny config keeps detections of any score, so CocoMetric computes AP
 # even after a few iterations; this checks that overrides reach the config
@@ -73,7 +73,7 @@ def _check_metrics(metrics):
 
 
 def test_smoke_finetune_from_sim_checkpoint(coco_root, tmp_path, capsys,
-                                           one_thread):
+                                            one_thread):
     path = str(tmp_path / 'sim.pth')
     sim = save_sim_checkpoint(
         path, embed_dims=64, num_layers=2, num_heads=2, img_size=96)
