@@ -8,9 +8,37 @@ import mmengine.fileio as fileio
 import numpy as np
 from mmcv.transforms import LoadImageFromFile
 from mmselfsup.registry import TRANSFORMS
+from PIL import UnidentifiedImageError
 
 from .high_bit_depth import (UnsupportedBitDepthError,
                              pillow_high_bit_depth_to_array, uint16_to_uint8)
+
+
+def load_error(filename: str, error: Exception) -> OSError:
+    """The error to raise for a file that could not be loaded.
+
+    Args:
+        filename (str): The image path.
+        error (Exception): What reading or decoding it raised.
+
+    Returns:
+        OSError: Naming ``filename`` and what is wrong with it: a
+        ``FileNotFoundError`` for a missing file, otherwise an ``OSError``
+        (unreadable bit depth, or a truncated / corrupt / non-image file).
+    """
+    if isinstance(error, FileNotFoundError):
+        return FileNotFoundError(
+            f'could not load image {filename!r}: the file does not exist; '
+            'check data_root and data_prefix against the paths the '
+            'annotation file lists')
+    if isinstance(error, UnsupportedBitDepthError):
+        return OSError(f'could not load image {filename!r}: {error}')
+    detail = f'{type(error).__name__}: {error}'
+    if isinstance(error, UnidentifiedImageError):  # its text names a buffer
+        detail = f'{type(error).__name__}: not an image file Pillow can read'
+    return OSError(f'could not load image {filename!r} ({detail}); the file '
+                   'is probably truncated or corrupt: re-download or remove '
+                   'it')
 
 
 @TRANSFORMS.register_module()
@@ -22,7 +50,8 @@ class SIMLoadImageFromFile(LoadImageFromFile):
     mmcv raise Pillow's bare ``OSError('image file is truncated ...')``,
     which does not say which of a million files is broken. This loader
     re-raises it as an ``OSError`` naming ``img_path`` (the original error
-    is chained).
+    is chained); a missing file as a ``FileNotFoundError`` that says so,
+    and an empty file as one "empty (0 bytes)" (see :func:`load_error`).
 
     mmcv's pillow path also clips 16-bit grey images (Pillow mode
     ``'I;16'``) to 255, so they arrive almost white; here they keep their
@@ -54,13 +83,7 @@ class SIMLoadImageFromFile(LoadImageFromFile):
         except Exception as error:
             if self.ignore_empty:
                 return None
-            if isinstance(error, UnsupportedBitDepthError):
-                raise OSError(f'could not load image {filename!r}: '
-                              f'{error}') from error
-            raise OSError(
-                f'could not load image {results.get("img_path")!r} '
-                f'({type(error).__name__}: {error}); the file is probably '
-                'truncated or corrupt: re-download or remove it') from error
+            raise load_error(filename, error) from error
         if self.to_float32:
             img = img.astype(np.float32)
         results['img'] = img
@@ -82,6 +105,8 @@ class SIMLoadImageFromFile(LoadImageFromFile):
         Returns:
             np.ndarray: uint8 (H, W, C), or (H, W) for grey flags.
         """
+        if not content:
+            raise ValueError('the file is empty (0 bytes)')
         img = None
         if self.imdecode_backend == 'pillow':
             img = pillow_high_bit_depth_to_array(content, self.color_type)
