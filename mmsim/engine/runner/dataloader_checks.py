@@ -5,8 +5,10 @@ Without these checks an empty annotation file ends in mmengine's
 ``ValueError: need at least one array to concatenate`` and a dataset
 smaller than one batch (with ``drop_last``) in ``AssertionError:
 epoch_length must be a positive integer, but got 0.``, neither of which
-names the file or the setting to change.
+names the file or the setting to change; a missing image folder is found
+only when the first batch is loaded.
 """
+import os
 import os.path as osp
 from typing import Iterator, Optional
 
@@ -83,6 +85,67 @@ def check_annotation_files(dataset_cfg) -> None:
             'empty: it should list one sample per line (for mmcls: '
             '"<image path relative to data_prefix> <label>"); regenerate it '
             'or point ann_file at the right file')
+
+
+def _local(path) -> bool:
+    """Whether ``path`` is a local path (not a URL or ``s3:``-style)."""
+    return isinstance(path, str) and bool(path) and '://' not in path \
+        and not path.split('/')[0].endswith(':')
+
+
+def _image_folders(dataset_cfg: dict) -> Iterator[str]:
+    """The image folders of ``data_prefix`` (``img_path`` / ``img``),
+    joined to ``data_root`` as mmengine's ``BaseDataset`` does."""
+    prefix = dataset_cfg.get('data_prefix')
+    if isinstance(prefix, str):  # mmcls takes a str for img_path
+        prefix = dict(img_path=prefix)
+    if not isinstance(prefix, dict):
+        return
+    data_root = dataset_cfg.get('data_root')
+    for key in ('img_path', 'img'):
+        folder = prefix.get(key)
+        if isinstance(folder, str) and folder:
+            if data_root and not osp.isabs(folder):
+                folder = osp.join(data_root, folder)
+            yield folder
+
+
+def check_data_paths(dataset_cfg) -> None:
+    """Refuse a local ``data_root``, ``ann_file`` or image folder that does
+    not exist, before anything is loaded.
+
+    mmcls alone names a missing annotation file (``FileNotFoundError``
+    from its reader) but a missing image folder only when the first batch
+    is loaded, inside a dataloader worker.
+
+    Args:
+        dataset_cfg (dict): A dataset config (wrappers are followed).
+
+    Raises:
+        FileNotFoundError: Naming the path, the dataset and the setting.
+    """
+    for cfg in _dataset_cfgs(dataset_cfg):
+        data_root = cfg.get('data_root')
+        if _local(data_root) and not osp.isdir(data_root):
+            raise FileNotFoundError(
+                f'data_root {data_root!r} of {describe_dataset(cfg)} does '
+                f'not exist (it is {osp.abspath(data_root)} from '
+                'here): generate or download the data, or set data_root')
+        path = annotation_path(cfg)
+        if _local(path) and not osp.isfile(path):
+            empty = _local(data_root) and not any(
+                True for _ in os.scandir(data_root))
+            raise FileNotFoundError(
+                f'the annotation file {path} of {describe_dataset(cfg)} '
+                'does not exist' +
+                (f' (data_root {data_root!r} is empty)' if empty else '') +
+                ': check ann_file and data_root')
+        for folder in _image_folders(cfg):
+            if _local(folder) and not osp.isdir(folder):
+                raise FileNotFoundError(
+                    f'the image folder {folder} (data_root + data_prefix) '
+                    f'of {describe_dataset(cfg)} does not exist: check '
+                    'data_prefix and data_root')
 
 
 def check_has_samples(error: ValueError, dataset_cfg) -> None:

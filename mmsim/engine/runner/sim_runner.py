@@ -11,8 +11,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from .cpu_distributed import cpu_model_wrapper_cfg, init_cpu_process_group
-from .dataloader_checks import (check_annotation_files, check_has_batches,
-                                check_has_samples)
+from .dataloader_checks import (check_annotation_files, check_data_paths,
+                                check_has_batches, check_has_samples)
 
 
 @RUNNERS.register_module()
@@ -25,8 +25,10 @@ class SIMRunner(Runner):
       (:mod:`.cpu_distributed`). With CUDA nothing changes.
     - A dataloader that cannot give a batch (empty annotation file, no
       samples, fewer samples than one batch with ``drop_last``) fails
-      with the file and the setting to change (:mod:`.dataloader_checks`),
-      for every loader the runner or a hook builds.
+      with the file and the setting to change, and so does a data_root,
+      annotation file or image folder that does not exist
+      (:mod:`.dataloader_checks`), for every loader the runner or a hook
+      builds.
 
     ``tools/train.py`` builds it. It is registered in mmengine's root
     ``RUNNERS`` (``runner_type='SIMRunner'`` for tools that honour it, in
@@ -76,11 +78,14 @@ class SIMRunner(Runner):
             DataLoader: The dataloader, with at least one batch.
 
         Raises:
+            FileNotFoundError: A local data_root, annotation file or image
+                folder that does not exist.
             EmptyDataError: An empty annotation file, a dataset of no
                 samples or fewer samples than one batch.
         """
         if not isinstance(dataloader, dict):
             return dataloader
+        check_data_paths(dataloader.get('dataset'))
         check_annotation_files(dataloader.get('dataset'))
         try:
             loader = Runner.build_dataloader(
