@@ -1,5 +1,6 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 """Block-wise mask with exactly K masked cells (spec §1)."""
+import numbers
 import random
 from typing import Optional, Tuple, Union
 
@@ -60,6 +61,13 @@ class SIMBlockMaskGenerator(BEiTMaskGenerator):
             raise ValueError('input_size must be a positive int or (G_h, '
                              f'G_w), got {input_size!r}')
         num_cells = input_size[0] * input_size[1]
+        if isinstance(num_masking_patches, bool) or \
+                not isinstance(num_masking_patches, numbers.Integral):
+            raise ValueError(
+                'num_masking_patches is K, the number of masked patches per '
+                f'sample (an int), got {num_masking_patches!r}; for a mask '
+                f'ratio r of the {input_size[0]} x {input_size[1]} grid set '
+                f'round(r * {num_cells})')
         if not 0 < num_masking_patches < num_cells:
             raise ValueError(
                 'num_masking_patches must be in (0, G_h * G_w) = (0, '

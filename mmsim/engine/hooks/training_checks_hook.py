@@ -16,6 +16,8 @@ class TrainingChecksHook(Hook):
       (SIM: its ``target_update_interval`` equals the optimiser wrapper's
       accumulation window). mmengine's DDP wrapper runs its own train
       step, never the model's, so this is where the check always runs.
+      And ``model.check_train_data(runner.train_dataloader.dataset)``
+      (SIM: the pipeline's views and masks fit the backbone).
     - Every ``interval`` iterations, at the last iteration of every epoch
       and of training, and at every iteration an iteration-based
       ``CheckpointHook`` saves at: ``model.raise_deferred_errors()``,
@@ -53,11 +55,15 @@ class TrainingChecksHook(Hook):
         return model.module if is_model_wrapper(model) else model
 
     def before_train(self, runner: Runner) -> None:
-        """Check the model against the optimiser wrapper; find when the
-        logger and iteration-based checkpoint hooks act."""
+        """Check the model against the optimiser wrapper and the training
+        data; find when the logger and iteration-based checkpoint hooks
+        act."""
         check = getattr(self._model(runner), 'check_optim_wrapper', None)
         if check is not None:
             check(runner.optim_wrapper)
+        check = getattr(self._model(runner), 'check_train_data', None)
+        if check is not None:
+            check(runner.train_dataloader.dataset)
         if self.interval is None:
             self._interval = next(
                 (h.interval

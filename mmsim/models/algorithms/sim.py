@@ -9,6 +9,7 @@ from mmselfsup.models.algorithms import BaseModel
 from mmselfsup.registry import MODELS
 from mmselfsup.structures import SelfSupDataSample
 
+from ...datasets.transforms.pipeline_checks import check_views_fit_backbone
 from ..utils import DeferredChecks, MomentumTarget, cosine_momentum
 
 
@@ -131,6 +132,19 @@ class SIM(BaseModel):
                 f'optim_wrapper accumulates {window} iterations but '
                 f'model.target_update_interval={self.target_update_interval}'
                 ': set them equal so the target updates once per window')
+
+    def check_train_data(self, dataset) -> None:
+        """Check that the training views and masks fit the backbone: a
+        ``SIMTwoViewCrop`` of ``img_size``, a ``SIMBlockMaskGenerator`` on
+        its patch grid. Called by
+        :class:`~mmsim.engine.hooks.TrainingChecksHook` before training.
+
+        Args:
+            dataset: The built training dataset (wrappers are followed).
+        """
+        grid = getattr(self.backbone, 'grid_size', None)
+        if grid is not None:
+            check_views_fit_backbone(dataset, self.backbone.img_size[0], grid)
 
     def raise_deferred_errors(self) -> None:
         """Raise what the training steps found wrong on the device (a

@@ -76,6 +76,11 @@ class SIMViT(VisionTransformer):
             final_norm=final_norm,
             output_cls_token=True,
             init_cfg=init_cfg)
+        num_heads = self.arch_settings['num_heads']
+        if self.embed_dims % num_heads != 0:
+            raise ValueError(f'SIMViT arch: embed_dims={self.embed_dims} is '
+                             f'not divisible by num_heads={num_heads}: each '
+                             'head takes embed_dims / num_heads channels')
         if self.embed_dims % 4 != 0:
             raise ValueError('SIMViT needs embed_dims divisible by 4 for its '
                              f'sin-cos position embedding, got '

@@ -128,6 +128,10 @@ class SIMNeck(BaseModule):
         if embed_dims <= 0 or embed_dims % 4 != 0:
             raise ValueError('SIMNeck embed_dims must be a positive multiple '
                              f'of 4 (sin-cos embeddings), got {embed_dims}')
+        if num_heads <= 0 or embed_dims % num_heads != 0:
+            raise ValueError(f'SIMNeck embed_dims={embed_dims} is not '
+                             f'divisible by num_heads={num_heads} (the '
+                             'projector and predictor heads)')
         self.in_channels = in_channels
         self.embed_dims = embed_dims
         self.grid_size = grid_size
