@@ -40,7 +40,8 @@ def model_cfg(**overrides) -> dict:
      'img_size=100 must be a positive multiple of patch_size=16'),
     ({'neck.grid_size': 7},
      'neck.grid_size=7 does not match the backbone patch grid 6'),
-])
+], ids=['backbone-heads', 'neck-heads', 'neck-in-channels', 'neck-width-4',
+        'img-size-patch', 'neck-grid'])
 def test_model_settings_are_refused_when_built(overrides, message):
     with pytest.raises(ValueError) as info:
         MODELS.build(model_cfg(**overrides))
@@ -56,7 +57,7 @@ def test_model_settings_are_refused_when_built(overrides, message):
     (0.6, 'num_masking_patches is K, the number of masked patches per '
      'sample (an int), got 0.6; for a mask ratio r of the 6 x 6 grid set '
      'round(r * 36)'),
-])
+], ids=['k-all', 'k-more', 'k-ratio'])
 def test_mask_settings_are_refused_when_built(num_masked, message):
     mask_cfg = dict(Config.fromfile(CONFIG).train_pipeline[2])
     assert mask_cfg['type'] == 'SIMBlockMaskGenerator'
@@ -90,7 +91,7 @@ def shapes_root(tmp_path_factory) -> str:
     ({'model.backbone.img_size': 128, 'model.neck.grid_size': 8},
      "the training pipeline's SIMTwoViewCrop size=96 makes 96 x 96 views, "
      'but model.backbone.img_size=128'),
-])
+], ids=['crop-size', 'mask-grid', 'backbone-img-size'])
 def test_views_that_do_not_fit_the_backbone_stop_before_training(
         shapes_root, tmp_path, overrides, message):
     """Through the plain Runner (``mim train``): the quick start's
