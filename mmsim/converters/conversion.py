@@ -5,8 +5,7 @@ import sys
 import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import (Callable, Dict, Iterable, List, Optional, Sequence,
-                    Tuple)
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -60,26 +59,85 @@ def _group_name(key: str) -> str:
     return head + '.*' if '.' in key else head
 
 
+#: Keys an error message names before it says how many more there are.
+MAX_LISTED_KEYS = 5
+
+
+def list_keys(keys: Sequence[str], limit: int = MAX_LISTED_KEYS) -> str:
+    """``'a, b, c'``; beyond ``limit`` keys, the first ones and a count
+    with the groups of the rest (``'... and 40 more: backbone.* (30),
+    neck.* (10)'``; at most ``limit`` groups, then ``', ...'``), so that a
+    whole foreign checkpoint stays one short line.
+
+    Args:
+        keys (Sequence[str]): Keys, in the order to list them.
+        limit (int): Keys named. Defaults to :data:`MAX_LISTED_KEYS`.
+
+    Returns:
+        str: One line.
+    """
+    if len(keys) <= limit:
+        return ', '.join(keys)
+    groups: Dict[str, int] = OrderedDict()
+    for key in keys[limit:]:
+        groups[_group_name(key)] = groups.get(_group_name(key), 0) + 1
+    rest = ', '.join(f'{k} ({n})' for k, n in list(groups.items())[:limit])
+    if len(groups) > limit:
+        rest += ', ...'
+    return (', '.join(keys[:limit]) +
+            f', ... and {len(keys) - limit} more: {rest}')
+
+
+def key_report(missing: Iterable[str], unexpected: Iterable[str]) -> str:
+    """``'missing keys (2): a, b; unexpected keys (1): c'`` (either part
+    left out when empty), keys sorted, long lists cut by
+    :func:`list_keys`."""
+    missing, unexpected = sorted(missing), sorted(unexpected)
+    parts = []
+    if missing:
+        parts.append(f'missing keys ({len(missing)}): {list_keys(missing)}')
+    if unexpected:
+        parts.append(f'unexpected keys ({len(unexpected)}): '
+                     f'{list_keys(unexpected)}')
+    return '; '.join(parts)
+
+
 def check_keys(missing: Iterable[str], unexpected: Iterable[str],
                what: str) -> None:
-    """Raise a :class:`CheckpointConversionError` listing bad keys.
+    """Raise a :class:`CheckpointConversionError` listing bad keys, in one
+    line: ``the checkpoint is not <what>: missing keys (N): ...;
+    unexpected keys (M): ...; nothing was written``.
 
     Args:
         missing (Iterable[str]): Keys the layout needs but lacks.
         unexpected (Iterable[str]): Keys the layout does not know.
         what (str): The layout, for the message.
     """
-    missing, unexpected = sorted(missing), sorted(unexpected)
-    if not missing and not unexpected:
-        return
-    parts = [f'the checkpoint is not {what}:']
-    if missing:
-        parts.append(f'missing keys ({len(missing)}): ' + ', '.join(missing))
-    if unexpected:
-        parts.append(f'unexpected keys ({len(unexpected)}): ' +
-                     ', '.join(unexpected))
-    parts.append('nothing was written.')
-    raise CheckpointConversionError('\n'.join(parts))
+    report = key_report(missing, unexpected)
+    if report:
+        raise CheckpointConversionError(
+            f'the checkpoint is not {what}: {report}; nothing was written')
+
+
+def encoder_blocks(keys: Iterable[str], prefix: str,
+                   missing: List[str]) -> int:
+    """Number of encoder blocks ``prefix{i}.*`` among ``keys`` (the highest
+    index + 1); with none, ``'{prefix}<i>.*'`` is appended to ``missing``:
+    a ViT has at least one block.
+
+    Args:
+        keys (Iterable[str]): State-dict keys.
+        prefix (str): E.g. ``'blocks.'``.
+        missing (list[str]): Missing keys of the error message, extended
+            in place.
+
+    Returns:
+        int: Blocks, 0 when there is none.
+    """
+    indices = block_indices(keys, prefix)
+    if not indices:
+        missing.append(f'{prefix}<i>.* (no encoder block)')
+    return max(indices) + 1 if indices else 0
 
 
 def block_indices(keys: Iterable[str], prefix: str) -> List[int]:
@@ -123,7 +181,9 @@ def check_pos_embed(pos_embed: torch.Tensor, key: str) -> None:
 
 
 def load_state_dict(
-    path: str, keys: Sequence[str] = ('state_dict', )
+    path: str,
+    keys: Sequence[str] = ('state_dict', ),
+    what: str = 'a checkpoint'
 ) -> 'OrderedDict[str, torch.Tensor]':
     """Read the tensors of a checkpoint file on the CPU.
 
@@ -131,6 +191,8 @@ def load_state_dict(
         path (str): Checkpoint file.
         keys (Sequence[str]): Keys under which the tensors may be nested,
             tried in order; a flat dict of tensors is used as it is.
+        what (str): What the file should be, for the message when it has
+            none of ``keys``. Defaults to ``'a checkpoint'``.
 
     Returns:
         OrderedDict[str, torch.Tensor]: The tensors.
@@ -157,8 +219,9 @@ def load_state_dict(
             isinstance(v, torch.Tensor) for v in checkpoint.values()):
         return OrderedDict(checkpoint)
     raise CheckpointConversionError(
-        f'{path} has none of the keys {list(keys)} and is not a flat dict of '
-        f'tensors (top-level keys: {sorted(checkpoint)[:10]})')
+        f'{path} is not {what}: it has none of the keys {list(keys)} and is '
+        'not a flat dict of tensors (top-level keys: '
+        f'{list_keys(sorted(map(str, checkpoint)))})')
 
 
 def default_file_mode() -> int:
@@ -223,13 +286,15 @@ def convert_and_save(src: str,
                      convert: Callable[[Dict[str, torch.Tensor]], Conversion],
                      converter: str,
                      keys: Sequence[str] = ('state_dict', ),
+                     what: str = 'a checkpoint',
                      verbose: bool = True,
                      check: Optional[Callable[[dict], None]] = None,
                      meta: Optional[dict] = None) -> int:
     """The converter CLIs' flow: load, convert, check, report, save.
 
-    Nothing is written unless every step succeeds; errors are printed with
-    the source path and give exit status 1. An output that would replace
+    Nothing is written unless every step succeeds (an existing ``dst``
+    keeps its bytes); errors are printed as one line that starts with the
+    source path, and give exit status 1. An output that would replace
     the input (the same path, or a link to it) is refused up front.
 
     Args:
@@ -239,6 +304,8 @@ def convert_and_save(src: str,
         converter (str): Name recorded in the output's meta.
         keys (sequence[str]): Where the tensors sit in ``src`` (see
             :func:`load_state_dict`). Defaults to ``('state_dict', )``.
+        what (str): What ``src`` should be, for the message when it has
+            none of ``keys``. Defaults to ``'a checkpoint'``.
         verbose (bool): Print every mapped key. Defaults to True.
         check (callable, optional): Called on the converted state dict;
             raises CheckpointConversionError or RuntimeError to refuse it.
@@ -257,11 +324,14 @@ def convert_and_save(src: str,
             file=sys.stderr)
         return 1
     try:
-        conversion = convert(load_state_dict(src, keys=keys))
+        conversion = convert(load_state_dict(src, keys=keys, what=what))
         if check is not None:
             check(conversion.state_dict)
     except refused as error:
-        print(f'error: {src}: {error}', file=sys.stderr)
+        message = str(error)  # one line that names the file
+        if not message.startswith(src):
+            message = f'{src}: {message}'
+        print(f'error: {message}', file=sys.stderr)
         return 1
     print(conversion.summary(verbose=verbose))
     save_checkpoint(

@@ -3,7 +3,8 @@ from typing import Dict
 
 import torch
 
-from .conversion import Conversion, block_indices, check_keys, check_pos_embed
+from .conversion import (Conversion, block_indices, check_keys,
+                         check_pos_embed, encoder_blocks)
 from .release_layout import blocks_key_map, decoder_norm, encoder_key_map
 
 #: Release tensors our ``SIM`` does not store: the fixed decoder position
@@ -98,7 +99,11 @@ def convert_release_to_sim(state_dict: Dict[str, torch.Tensor],
                          f'update keeps the target, got {target_steps}')
     mapping = release_to_sim_key_map(state_dict)
     known = set(mapping) | {'pos_embed'} | set(RELEASE_UNUSED)
-    missing = [k for k in list(mapping) + ['pos_embed'] if k not in state_dict]
+    missing = []
+    encoder_blocks(state_dict, 'blocks.', missing)  # names a missing encoder
+    missing += [
+        k for k in list(mapping) + ['pos_embed'] if k not in state_dict
+    ]
     unexpected = [k for k in state_dict if k not in known]
     check_keys(missing, unexpected, "the SIM authors' release layout")
     check_pos_embed(state_dict['pos_embed'], 'pos_embed')

@@ -3,7 +3,8 @@ from typing import Dict
 
 import torch
 
-from .conversion import Conversion, block_indices, check_keys, check_pos_embed
+from .conversion import (Conversion, check_keys, check_pos_embed,
+                         encoder_blocks)
 from .release_layout import encoder_key_map
 
 #: Release keys outside the online encoder (target, projector, predictor).
@@ -34,16 +35,17 @@ def convert_release_to_vitdet(
             unknown keys are present.
     """
     conversion = Conversion()
-    layers = block_indices(state_dict, 'blocks.')
+    missing = []
     mapping = {'pos_embed': 'pos_embed'}
-    mapping.update(encoder_key_map(max(layers) + 1 if layers else 0))
+    mapping.update(
+        encoder_key_map(encoder_blocks(state_dict, 'blocks.', missing)))
     unexpected = []
     for key in state_dict:
         if key == 'cls_token' or key.startswith(RELEASE_NON_ENCODER_PREFIXES):
             conversion.dropped.append(key)
         elif key not in mapping:
             unexpected.append(key)
-    missing = [k for k in mapping if k not in state_dict]
+    missing += [k for k in mapping if k not in state_dict]
     check_keys(missing, unexpected, "the SIM authors' release layout")
     check_pos_embed(state_dict['pos_embed'], 'pos_embed')
     for src, dst in mapping.items():

@@ -3,8 +3,8 @@ from typing import Dict
 
 import torch
 
-from .conversion import (Conversion, block_indices, check_keys,
-                         check_pos_embed, vit_encoder_keys)
+from .conversion import (Conversion, check_keys, check_pos_embed,
+                         encoder_blocks, vit_encoder_keys)
 
 #: Top-level prefixes of a ``SIM`` state dict that detection does not use.
 SIM_DROPPED_PREFIXES = ('target.', 'neck.', 'head.', 'data_preprocessor.')
@@ -42,9 +42,11 @@ def convert_sim_to_vitdet(state_dict: Dict[str, torch.Tensor]) -> Conversion:
     if 'cls_token' in encoder:
         del encoder['cls_token']
         conversion.dropped.append('backbone.cls_token')
-    layers = block_indices(encoder, 'layers.')
-    expected = vit_encoder_keys(max(layers) + 1 if layers else 0)
-    missing = ['backbone.' + k for k in expected if k not in encoder]
+    missing = []
+    expected = vit_encoder_keys(
+        encoder_blocks(['backbone.' + k for k in encoder], 'backbone.layers.',
+                       missing))
+    missing += ['backbone.' + k for k in expected if k not in encoder]
     unexpected += ['backbone.' + k for k in encoder if k not in expected]
     check_keys(missing, unexpected, 'an mmsim SIM checkpoint')
     check_pos_embed(encoder['pos_embed'], 'backbone.pos_embed')

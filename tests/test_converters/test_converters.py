@@ -6,9 +6,8 @@ import torch
 
 from mmsim.converters import (CheckpointConversionError,
                               convert_release_to_sim,
-                              convert_release_to_vitdet,
-                              convert_sim_to_vitdet, load_state_dict,
-                              save_checkpoint)
+                              convert_release_to_vitdet, convert_sim_to_vitdet,
+                              load_state_dict, save_checkpoint)
 from mmsim.det import SIMViTDet
 from mmsim.det.layers import resize_pos_embed_grid
 from ..test_det._release_checkpoint import fake_release_state, release_shapes

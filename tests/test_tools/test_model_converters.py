@@ -1,5 +1,7 @@
 # Copyright (c) mmsim contributors. All rights reserved.
+import functools
 import importlib.util
+import json
 import os
 import os.path as osp
 import stat
@@ -105,9 +107,8 @@ def test_sim_to_vitdet_rejects_a_release_file(tmp_path, capsys):
 
 
 TOOLS_AND_INPUTS = [
-    ('sim_to_vitdet',
-     lambda path: save_sim_checkpoint(
-         path, embed_dims=64, num_layers=2, num_heads=2)),
+    ('sim_to_vitdet', lambda path: save_sim_checkpoint(
+        path, embed_dims=64, num_layers=2, num_heads=2)),
     ('release_to_vitdet', write_release),
     ('release_to_sim', write_release),
 ]
@@ -115,8 +116,8 @@ TOOLS_AND_INPUTS = [
 
 @pytest.mark.parametrize('link', ['same', 'symlink', 'hardlink'])
 @pytest.mark.parametrize('tool,write_input', TOOLS_AND_INPUTS)
-def test_output_equal_to_input_is_refused(tmp_path, capsys, tool,
-                                          write_input, link):
+def test_output_equal_to_input_is_refused(tmp_path, capsys, tool, write_input,
+                                          link):
     """``tool ckpt.pth ckpt.pth`` once replaced the training checkpoint with
     the converted subset; now it is refused and the input keeps its bytes."""
     src = str(tmp_path / 'ckpt.pth')
@@ -151,7 +152,7 @@ def test_output_has_the_umask_mode(tmp_path, tool, write_input, umask):
 
 
 def _truncated(path):
-    save_sim_checkpoint(path, embed_dims=64, num_layers=2, num_heads=2)
+    write_release(path)  # a real .pth (no model build: no mmengine logging)
     data = open(path, 'rb').read()
     with open(path, 'wb') as handle:
         handle.write(data[:len(data) // 2])
@@ -176,6 +177,215 @@ def test_unreadable_checkpoint_is_named(tmp_path, capsys, tool, make):
         make(src)
     assert load_tool(tool).main([src, dst]) == 1
     err = capsys.readouterr().err
-    assert f'error: {src}:' in err
+    assert err.startswith(f'error: {src}') and err.count(src) == 1, err
+    assert err.count('\n') == 1  # one line
     assert ('truncated' if make else 'no such checkpoint file') in err
     assert not osp.exists(dst)
+
+
+# Bad inputs (issue 13): another model's checkpoint, made-up tensors.
+
+
+@functools.lru_cache()
+def _mae_state():
+    """The state dict of a tiny mmselfsup MAE (MAEViT, with its final norm
+    ``backbone.ln1``, and MAEPretrainDecoder), built once."""
+    from mmengine.registry import DefaultScope
+    from mmselfsup.registry import MODELS
+    cfg = dict(
+        type='MAE',
+        backbone=dict(
+            type='MAEViT',
+            arch=dict(
+                embed_dims=64,
+                num_layers=2,
+                num_heads=2,
+                feedforward_channels=256),
+            img_size=32,
+            patch_size=16),
+        neck=dict(
+            type='MAEPretrainDecoder',
+            num_patches=4,
+            patch_size=16,
+            embed_dim=64,
+            decoder_embed_dim=32,
+            decoder_depth=1,
+            decoder_num_heads=2),
+        head=dict(
+            type='MAEPretrainHead',
+            patch_size=16,
+            loss=dict(type='MAEReconstructionLoss')))
+    with DefaultScope.overwrite_default_scope('mmselfsup'):
+        return MODELS.build(cfg).state_dict()
+
+
+def _mae(path):
+    """An mmengine checkpoint of the tiny MAE."""
+    torch.save(dict(meta=dict(), state_dict=_mae_state()), path)
+
+
+def _mae_under_model(path):
+    """The MAE tensors under ``model``, where the release keeps its own."""
+    torch.save(dict(model=_mae_state()), path)
+
+
+def _made_up(path):
+    """A flat dict of random tensors with made-up keys."""
+    generator = torch.Generator().manual_seed(0)
+    torch.save(
+        {
+            'encoder.weight': torch.randn(4, 4, generator=generator),
+            'classifier.bias': torch.randn(4, generator=generator),
+            'step': torch.tensor(3)
+        }, path)
+
+
+NOT_SIM = ': the checkpoint is not an mmsim SIM checkpoint: '
+NOT_RELEASE = ": the checkpoint is not the SIM authors' release layout: "
+NO_MODEL = (" is not the SIM authors' released checkpoint (tensors under "
+            "'model'): it has none of the keys ['model'] and is not a flat "
+            'dict of tensors (top-level keys: meta, state_dict)')
+MADE_UP = 'unexpected keys (3): classifier.bias, encoder.weight, step'
+# (tool, input, what the one-line error says after "error: <path>")
+BAD_INPUTS = [
+    ('sim_to_vitdet', _mae, NOT_SIM + 'unexpected keys (2): '
+     'backbone.ln1.bias, backbone.ln1.weight; nothing was written'),
+    ('sim_to_vitdet', _made_up, NOT_SIM + 'missing keys (4): '
+     'backbone.layers.<i>.* (no encoder block), '
+     'backbone.patch_embed.projection.bias, '
+     'backbone.patch_embed.projection.weight, backbone.pos_embed; ' + MADE_UP +
+     '; nothing was written'),
+    ('release_to_vitdet', _mae, NO_MODEL),
+    ('release_to_vitdet', _mae_under_model, NOT_RELEASE + 'missing keys '
+     '(4): blocks.<i>.* (no encoder block), patch_embed.proj.bias, '
+     'patch_embed.proj.weight, pos_embed; unexpected keys (50): '
+     'backbone.cls_token, '),
+    ('release_to_vitdet', _made_up, NOT_RELEASE + 'missing keys (4): '
+     'blocks.<i>.* (no encoder block), patch_embed.proj.bias, '
+     'patch_embed.proj.weight, pos_embed; ' + MADE_UP +
+     '; nothing was written'),
+    ('release_to_sim', _mae, NO_MODEL),
+    ('release_to_sim', _mae_under_model, NOT_RELEASE + 'missing keys (17): '
+     'blocks.<i>.* (no encoder block), cls_token, decoder_embed.bias, '
+     'decoder_embed.weight, decoder_pos_mlp.bias, ... and 12 more: '),
+    ('release_to_sim', _made_up, NOT_RELEASE + 'missing keys (17): '
+     'blocks.<i>.* (no encoder block), cls_token, decoder_embed.bias, '
+     'decoder_embed.weight, decoder_pos_mlp.bias, ... and 12 more: '
+     'decoder_pos_mlp.* (1), decoder_pred.* (2), mask_token (1), '
+     'mm_cls_token (1), mm_decoder_embed.* (2), ...; ' + MADE_UP +
+     '; nothing was written'),
+]
+
+
+@pytest.mark.parametrize('tool,make,expected', BAD_INPUTS)
+def test_foreign_checkpoint_gives_one_line_naming_what_was_expected(
+        tmp_path, capsys, tool, make, expected):
+    src, dst = str(tmp_path / 'foreign.pth'), str(tmp_path / 'out.pth')
+    make(src)
+    assert load_tool(tool).main([src, dst]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ''
+    err = captured.err
+    assert err.startswith(f'error: {src}' + expected), err
+    assert err.count('\n') == 1 and len(err) < 800, err  # one short line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['foreign.pth']
+
+
+def test_a_whole_foreign_model_is_summarised_by_group(tmp_path, capsys):
+    """50 MAE keys: five named, the rest counted by top-level prefix."""
+    src, dst = str(tmp_path / 'mae.pth'), str(tmp_path / 'out.pth')
+    _mae_under_model(src)
+    assert load_tool('release_to_vitdet').main([src, dst]) == 1
+    err = capsys.readouterr().err
+    unexpected = err.split('unexpected keys (50): ')[1]
+    named, rest = unexpected.split(', ... and 45 more: ')
+    assert len(named.split(', ')) == 5
+    state = torch.load(src)['model']
+    groups = {
+        p: sum(k.startswith(p + '.') for k in sorted(state)[5:])
+        for p in ('backbone', 'neck')
+    }
+    assert rest == (f"backbone.* ({groups['backbone']}), "
+                    f"neck.* ({groups['neck']}); nothing was written\n")
+
+
+@pytest.mark.parametrize('make', [_mae, _made_up, _truncated])
+@pytest.mark.parametrize('tool', [t for t, _ in TOOLS_AND_INPUTS])
+def test_refused_input_leaves_an_existing_output_untouched(
+        tmp_path, capsys, tool, make):
+    src, dst = str(tmp_path / 'bad.pth'), str(tmp_path / 'out.pth')
+    make(src)
+    torch.save(dict(state_dict=dict(pos_embed=torch.ones(1, 5, 8))), dst)
+    os.chmod(dst, 0o640)
+    before, mtime = open(dst, 'rb').read(), os.stat(dst).st_mtime_ns
+    assert load_tool(tool).main([src, dst]) == 1
+    assert capsys.readouterr().err.splitlines()[-1].startswith(f'error: {src}')
+    assert open(dst, 'rb').read() == before
+    assert os.stat(dst).st_mtime_ns == mtime
+    assert stat.S_IMODE(os.stat(dst).st_mode) == 0o640
+    # no temporary file left beside it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['bad.pth', 'out.pth']
+
+
+# The converters are pre-training tools too: they must run without mmdet.
+BLOCKED_MMDET_RUNNER = '''
+import json, runpy, sys
+sys.modules['mmdet'] = None  # `import mmdet` (and mmdet.*) raises ImportError
+codes = []
+for argv in json.loads(sys.argv[1]):
+    sys.argv = argv
+    try:
+        runpy.run_path(argv[0], run_name='__main__')
+    except SystemExit as exit:
+        codes.append(exit.code)
+print('exit codes', json.dumps(codes))
+'''
+
+
+def test_the_converters_run_with_mmdet_blocked(tmp_path):
+    """All three CLIs (``release_to_sim`` with its ``--config`` check, which
+    builds the SIM model) in a process where ``import mmdet`` fails; their
+    outputs equal the in-process conversions."""
+    import subprocess
+    import sys
+
+    from mmsim.converters import (convert_release_to_sim,
+                                  convert_release_to_vitdet,
+                                  convert_sim_to_vitdet, load_state_dict)
+    sim, release = str(tmp_path / 'sim.pth'), str(tmp_path / 'release.pth')
+    save_sim_checkpoint(sim, embed_dims=64, num_layers=2, num_heads=2)
+    write_release(release)
+    config = str(tmp_path / 'sim_tiny.py')
+    Config(
+        dict(
+            model=tiny_sim_model_cfg(
+                embed_dims=64, num_layers=2, num_heads=2, neck_dims=32))).dump(
+                    config)
+    runs = {
+        'sim_to_vitdet': (sim, [], convert_sim_to_vitdet, 'state_dict'),
+        'release_to_vitdet': (release, [], convert_release_to_vitdet, 'model'),
+        'release_to_sim': (release, ['--config',
+                                     config], convert_release_to_sim, 'model'),
+    }
+    commands = [[
+        osp.join(TOOLS, f'{tool}.py'), src,
+        str(tmp_path / f'{tool}.pth'), '--quiet', *extra
+    ] for tool, (src, extra, _, _) in runs.items()]
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    result = subprocess.run(
+        [sys.executable, '-c', BLOCKED_MMDET_RUNNER,
+         json.dumps(commands)],
+        cwd=str(tmp_path),
+        env=dict(env, OMP_NUM_THREADS='1'),
+        capture_output=True,
+        text=True,
+        timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert 'exit codes [0, 0, 0]' in result.stdout, result.stderr[-3000:]
+    for tool, (src, _, convert, key) in runs.items():
+        saved = torch.load(str(tmp_path / f'{tool}.pth'))
+        expected = convert(load_state_dict(src, keys=(key, ))).state_dict
+        assert list(saved['state_dict']) == list(expected), tool
+        for name, tensor in expected.items():
+            assert torch.equal(saved['state_dict'][name], tensor), name
+        assert saved['meta']['converter'] == tool

@@ -16,6 +16,7 @@ import sys
 
 from mmsim.converters import (CheckpointConversionError, convert_and_save,
                               convert_release_to_sim)
+from mmsim.converters.conversion import key_report
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -42,12 +43,11 @@ def check_against_config(state_dict: dict, config: str) -> None:
     with DefaultScope.overwrite_default_scope('mmselfsup'):
         model = MODELS.build(cfg.model)
     result = model.load_state_dict(state_dict, strict=False)
-    if result.missing_keys or result.unexpected_keys:
+    report = key_report(result.missing_keys, result.unexpected_keys)
+    if report:
         raise CheckpointConversionError(
-            f'the converted tensors do not fit the model of {config}:\n'
-            f'missing keys: {result.missing_keys}\n'
-            f'unexpected keys: {result.unexpected_keys}\n'
-            'nothing was written.')
+            f'the converted tensors do not fit the model of {config}: '
+            f'{report}; nothing was written')
 
 
 def main(argv=None) -> int:
@@ -62,6 +62,7 @@ def main(argv=None) -> int:
         args.dst,
         convert_release_to_sim,
         'release_to_sim',
+        what="the SIM authors' released checkpoint (tensors under 'model')",
         keys=('model', ),
         verbose=not args.quiet,
         check=check,

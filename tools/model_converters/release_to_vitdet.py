@@ -31,6 +31,7 @@ def main(argv=None) -> int:
         args.dst,
         convert_release_to_vitdet,
         'release_to_vitdet',
+        what="the SIM authors' released checkpoint (tensors under 'model')",
         keys=('model', ),
         verbose=not args.quiet,
         meta=dict(license='CC-BY-NC 4.0 (SIM authors\' weights)'))

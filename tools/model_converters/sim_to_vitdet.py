@@ -28,6 +28,7 @@ def main(argv=None) -> int:
         args.dst,
         convert_sim_to_vitdet,
         'sim_to_vitdet',
+        what="an mmsim SIM checkpoint (tensors under 'state_dict')",
         verbose=not args.quiet)
 
 
