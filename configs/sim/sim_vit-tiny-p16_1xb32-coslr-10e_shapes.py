@@ -36,6 +36,8 @@ train_dataloader = dict(
 # docs/benchmarks/replay/README.md).
 optim_wrapper = dict(
     type='OptimWrapper',
+    # leaves the frozen momentum target out without a warning per tensor
+    constructor='SkipFrozenOptimWrapperConstructor',
     optimizer=dict(
         type='AdamW', lr=2.5e-4, betas=(0.9, 0.95), weight_decay=0.05),
     clip_grad=dict(max_norm=1.0),
@@ -110,5 +112,11 @@ custom_hooks = [
             max_train_images=400,
             max_val_images=200))
 ]
+# Scalars (loss, lr, knn/top1, dense/mIoU, ...) to vis_data/scalars.json and
+# to TensorBoard event files under the run's work dir: docs/monitoring.md.
+visualizer = dict(vis_backends=[
+    dict(type='LocalVisBackend'),
+    dict(type='TensorboardVisBackend')
+])
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0, diff_rank_seed=True)  # own crops/masks per rank

@@ -73,7 +73,7 @@ def test_shipped_colour_augmentation_is_the_spec(name):
     for view in (view_1, view_2):
         (jitter, ) = view[0].transforms
         assert (jitter.type, jitter.brightness, jitter.contrast,
-                jitter.saturation, jitter.hue) == ('ColorJitter', .4, .4, .2,
-                                                   .1)
+                jitter.saturation, jitter.hue) == ('SIMColorJitter', .4, .4,
+                                                   .2, .1)
         assert (view[2].sigma_min, view[2].sigma_max) == (0.1, 2.)
     assert view_2[3].threshold == 128

@@ -41,6 +41,11 @@ def quickstart_cfg(data_root, work_dir):
             hook[loader].dataset.data_root = data_root
         hook.dense_probe.data_root = data_root + 'det/'
     cfg.work_dir = work_dir
+    # mmselfsup's runtime base names every visualizer 'visualizer', and
+    # mmengine returns an existing instance by name: without a name of its
+    # own, a runner built after another in this process would write its
+    # scalars into the first one's work dir
+    cfg.visualizer.name = f'visualizer_{work_dir}'
     return cfg
 
 

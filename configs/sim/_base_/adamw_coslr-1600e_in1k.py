@@ -8,6 +8,8 @@ base_lr = 6.25e-5 * total_batch / 256  # = 1e-3
 optim_wrapper = dict(
     type='AmpOptimWrapper',
     loss_scale=dict(init_scale=2.**16, growth_interval=2000),
+    # leaves the frozen momentum target out without a warning per tensor
+    constructor='SkipFrozenOptimWrapperConstructor',
     optimizer=dict(
         type='AdamW', lr=base_lr, betas=(0.9, 0.95), weight_decay=0.05),
     clip_grad=dict(max_norm=1.0),

@@ -1,6 +1,7 @@
 # The parts of SIM's pre-training pipeline that do not depend on the image
 # size (spec section 1): decoding, the two views' colour augmentation and
-# the packing. Colour: mmselfsup's ColorJitter / RandomGrayscale
+# the packing. Colour: mmselfsup's ColorJitter (as SIMColorJitter, which
+# only silences mmcv's per-process pillow-backend warning) / RandomGrayscale
 # (torchvision semantics); mmselfsup's RandomGaussianBlur (cv2) and
 # RandomSolarize stand in for the release's PIL GaussianBlur /
 # ImageOps.solarize. View 1: jitter p 0.8, grey p 0.2, blur p 1.0; view 2:
@@ -11,7 +12,7 @@ color_jitter = dict(
     type='RandomApply',
     transforms=[
         dict(
-            type='ColorJitter',
+            type='SIMColorJitter',
             brightness=0.4,
             contrast=0.4,
             saturation=0.2,

@@ -28,6 +28,11 @@ DENSE_PROBE_DEFAULTS = dict(
     max_iter=300)
 
 
+def _label(runner: Runner, epoch: int) -> str:
+    """The monitor lines' prefix, e.g. ``Monitor [epoch 2/10]``."""
+    return f'Monitor [epoch {epoch}/{runner.max_epochs}]'
+
+
 @HOOKS.register_module()
 class KNNMonitorHook(Hook):
     """Logs kNN top-1 of pooled backbone features every few epochs.
@@ -38,7 +43,9 @@ class KNNMonitorHook(Hook):
     features by a weighted vote of their ``k`` nearest train features
     (Wu et al., CVPR 2018; mmselfsup's offline kNN protocol) and logs
     ``knn/top1`` to the runner's logger and visualiser backends (TensorBoard
-    when one is configured), with the epoch as the step. Works for any
+    when one is configured), with the epoch as the step. Its log lines are
+    labelled by the scalar's name, e.g. ``Monitor [epoch 2/10]  knn/top1:
+    46.80 %  (400 val vs 1600 train images, k=20, T=0.07; 3.1 s)``. Works for any
     mmselfsup algorithm whose backbone is an mmcls ViT or returns feature
     maps. Under DDP every process extracts its shard, the features are
     gathered on all processes in dataset order, and all compute the same
@@ -178,10 +185,10 @@ class KNNMonitorHook(Hook):
         if is_main_process():
             grid = 'x'.join(map(str, result['grid']))
             runner.logger.info(
-                f'dense probe (epoch {epoch}): mIoU {result["mIoU"]:.2f}% '
-                f'on {len(val_set.names)} val images ({grid} patches, '
-                f'fitted on {len(train_set.names)}) in '
-                f'{time.time() - start:.1f} s')
+                f'{_label(runner, epoch)}  dense/mIoU: {result["mIoU"]:.2f} '
+                f'%  ({len(val_set.names)} val images, {grid} patches, '
+                f'fitted on {len(train_set.names)}; '
+                f'{time.time() - start:.1f} s)')
         return result['mIoU']
 
     def _build_loaders(self, runner: Runner) -> Dict[str, object]:
@@ -216,10 +223,10 @@ class KNNMonitorHook(Hook):
         runner.visualizer.add_scalars({'knn/top1': top1}, step=epoch)
         if is_main_process():
             runner.logger.info(
-                f'kNN monitor (epoch {epoch}): top-1 {top1:.2f}% on '
-                f'{len(val_labels)} val images with {len(train_labels)} '
-                f'neighbours (k={self.k}, T={self.temperature}) in '
-                f'{time.time() - start:.1f} s')
+                f'{_label(runner, epoch)}  knn/top1: {top1:.2f} %  '
+                f'({len(val_labels)} val vs {len(train_labels)} train '
+                f'images, k={self.k}, T={self.temperature}; '
+                f'{time.time() - start:.1f} s)')
         entry = dict(epoch=epoch, top1=top1)
         if self.dense_probe is not None:
             entry['dense_miou'] = self.evaluate_dense(runner, epoch)

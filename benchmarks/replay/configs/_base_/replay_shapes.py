@@ -52,6 +52,8 @@ train_dataloader = dict(
 # be 1.9e-5 (not tried: 744 steps is a short run).
 optim_wrapper = dict(
     type='OptimWrapper',
+    # leaves frozen momentum targets out without a warning per tensor
+    constructor='SkipFrozenOptimWrapperConstructor',
     optimizer=dict(
         type='AdamW', lr=2.5e-4, betas=(0.9, 0.95), weight_decay=0.05),
     clip_grad=dict(max_norm=1.0),

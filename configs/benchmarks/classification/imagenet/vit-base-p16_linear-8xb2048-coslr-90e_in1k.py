@@ -52,6 +52,8 @@ test_dataloader = val_dataloader
 # no parameters).
 optim_wrapper = dict(
     type='AmpOptimWrapper',
+    # leaves the frozen backbone out without a warning per tensor
+    constructor='mmselfsup.SkipFrozenOptimWrapperConstructor',
     optimizer=dict(
         type='mmselfsup.LARS',
         lr=0.1 * 16384 / 256,
