@@ -89,3 +89,19 @@ def test_sim_configs_run_the_training_checks():
         assert cfg.model.type == 'SIM'
         assert cfg.default_hooks.training_checks.type == \
             'TrainingChecksHook', path
+
+
+def test_every_shipped_training_config_saves_atomically():
+    """Pre-training, classification and detection: each config that trains
+    through a runner writes its checkpoints with AtomicCheckpointHook."""
+    trained = 0
+    for path in SHIPPED_CONFIGS:
+        if '_base_' in path:
+            continue
+        cfg = Config.fromfile(path)
+        if 'train_cfg' not in cfg:  # offline kNN / logreg protocols
+            continue
+        assert cfg.default_hooks.checkpoint.type == 'AtomicCheckpointHook', \
+            path
+        trained += 1
+    assert trained >= 15

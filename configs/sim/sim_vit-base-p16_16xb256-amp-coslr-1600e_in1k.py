@@ -12,7 +12,8 @@ _base_ = [
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=100),
-    checkpoint=dict(type='CheckpointHook', interval=50, max_keep_ckpts=3),
+    checkpoint=dict(
+        type='AtomicCheckpointHook', interval=50, max_keep_ckpts=3),
     # accumulation vs target_update_interval before training (also under
     # DDP); the loss and mask checks the step keeps on the device, read
     # every logging interval

@@ -68,7 +68,8 @@ param_scheduler = [
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=8),
-    checkpoint=dict(type='CheckpointHook', interval=5, max_keep_ckpts=2),
+    checkpoint=dict(
+        type='AtomicCheckpointHook', interval=5, max_keep_ckpts=2),
     # accumulation vs target_update_interval; the loss and mask checks the
     # step keeps on the device, read every logging interval
     training_checks=dict(type='TrainingChecksHook'))

@@ -56,7 +56,8 @@ def tiny_cfg(data_root, work_dir, max_epochs=2, **extra):
     cfg.train_cfg.max_epochs = max_epochs
     cfg.param_scheduler[1].T_max = max_epochs - 1
     cfg.param_scheduler[1].end = max_epochs
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)
+    cfg.default_hooks.checkpoint = dict(
+        type='AtomicCheckpointHook', interval=1)
     cfg.default_hooks.logger.interval = 1
     cfg.merge_from_dict(extra)
     return cfg

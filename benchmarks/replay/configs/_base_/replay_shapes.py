@@ -88,7 +88,7 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
     # one checkpoint, after the last epoch
     checkpoint=dict(
-        type='CheckpointHook', interval=max_epochs, max_keep_ckpts=1),
+        type='AtomicCheckpointHook', interval=max_epochs, max_keep_ckpts=1),
     # SIM's accumulation check and its deferred loss / mask checks (a
     # no-op for MAE and MoCo v3, which have none)
     training_checks=dict(type='TrainingChecksHook'))

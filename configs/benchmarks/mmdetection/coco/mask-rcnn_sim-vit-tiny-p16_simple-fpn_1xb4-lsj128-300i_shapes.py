@@ -147,7 +147,8 @@ param_scheduler = [
 ]
 default_hooks = dict(
     logger=dict(interval=20),
-    checkpoint=dict(interval=max_iters, max_keep_ckpts=1),
+    checkpoint=dict(
+        type='AtomicCheckpointHook', interval=max_iters, max_keep_ckpts=1),
     visualization=dict(draw=False))
 log_processor = dict(window_size=20)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
