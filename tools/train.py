@@ -39,6 +39,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         action='store_true',
         help='enable automatic-mixed-precision training')
     parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the learning rate by the actual total batch (processes '
+        'x train_dataloader.batch_size) over the config\'s '
+        'auto_scale_lr.base_batch_size')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -75,6 +81,13 @@ def build_config(args: argparse.Namespace) -> Config:
                              f'or AmpOptimWrapper, not {optim_wrapper!r}')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.auto_scale_lr:
+        if cfg.get('auto_scale_lr', {}).get('base_batch_size') is None:
+            raise ValueError(
+                f'--auto-scale-lr needs auto_scale_lr.base_batch_size (the '
+                f'total batch the learning rate is set for) in {args.config}'
+                '; add e.g. auto_scale_lr = dict(base_batch_size=256)')
+        cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

@@ -66,6 +66,8 @@ param_scheduler = [
 # importing it whenever a loop is looked up by name; without `type` the
 # runner builds mmengine's EpochBasedTrainLoop directly (by_epoch=True).
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs)
+# The total batch the lr above is set for (--auto-scale-lr scales it).
+auto_scale_lr = dict(base_batch_size=32)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=8),
     checkpoint=dict(

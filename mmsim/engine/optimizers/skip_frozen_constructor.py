@@ -8,7 +8,7 @@ from typing import List, Optional, Tuple, Union
 import torch.nn as nn
 from mmengine.logging import MMLogger, print_log
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
-from mmselfsup.registry import OPTIM_WRAPPER_CONSTRUCTORS
+from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
 _PARAMWISE_PREFIX = 'paramwise_options -- '
 _FROZEN_SUFFIX = ' is skipped since its requires_grad=False'
@@ -35,6 +35,8 @@ def _number(value: object) -> str:
     return f'{value:g}' if isinstance(value, (int, float)) else str(value)
 
 
+# In mmengine's root registry, so that every toolbox's scope (mmselfsup,
+# mmcls, mmdet) and a build with no default scope find it.
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
 class SkipFrozenOptimWrapperConstructor(DefaultOptimWrapperConstructor):
     """``DefaultOptimWrapperConstructor`` that skips frozen sub-modules

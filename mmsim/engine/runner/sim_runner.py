@@ -5,6 +5,7 @@ from typing import Dict, Optional, Union
 import torch
 from mmengine.dist import is_distributed
 from mmengine.model import is_model_wrapper
+from mmengine.optim import OptimWrapperDict
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 from torch import nn
@@ -23,6 +24,10 @@ class SIMRunner(Runner):
       a gloo group without mmengine's ``torch.cuda.set_device`` and DDP
       wraps the CPU model with ``device_ids=None``
       (:mod:`.cpu_distributed`). With CUDA nothing changes.
+    - ``auto_scale_lr``: the lr mmengine logs as ``base_lr`` (a
+      bookkeeping group of its optimiser wrapper that its ``scale_lr``
+      leaves out) is scaled with the real groups, so the log shows the
+      lr that trains.
     - A dataloader that cannot give a batch (empty annotation file, no
       samples, fewer samples than one batch with ``drop_last``) fails
       with the file and the setting to change, and so does a data_root,
@@ -62,6 +67,20 @@ class SIMRunner(Runner):
                 model_wrapper_cfg, self.cfg.get('find_unused_parameters',
                                                 False))
         return super().wrap_model(model_wrapper_cfg, model)
+
+    def scale_lr(self,
+                 optim_wrapper,
+                 auto_scale_lr: Optional[Dict] = None) -> None:
+        """mmengine's linear scaling, applied to the logged ``base_lr``
+        too (mmengine 0.10 scales only ``optimizer.param_groups``)."""
+        wrappers = list(optim_wrapper.values()) if isinstance(
+            optim_wrapper, OptimWrapperDict) else [optim_wrapper]
+        before = [w.optimizer.param_groups[0]['lr'] for w in wrappers]
+        super().scale_lr(optim_wrapper, auto_scale_lr)
+        for wrapper, lr in zip(wrappers, before):
+            settings = getattr(wrapper, 'base_param_settings', None)
+            if settings is not None and lr:
+                settings['lr'] *= wrapper.optimizer.param_groups[0]['lr'] / lr
 
     @staticmethod
     def build_dataloader(dataloader: Union[DataLoader, Dict],
