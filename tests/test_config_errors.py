@@ -40,8 +40,17 @@ def model_cfg(**overrides) -> dict:
      'img_size=100 must be a positive multiple of patch_size=16'),
     ({'neck.grid_size': 7},
      'neck.grid_size=7 does not match the backbone patch grid 6'),
+    # Before: these three built and trained without a word (a zero-width
+    # FFN, predictions from the queries alone, a loss rewarding collapse).
+    ({'neck.mlp_ratio': 0}, 'SIMNeck mlp_ratio is the FFN width over '
+     'embed_dims (e.g. 4), got 0'),
+    ({'neck.num_predictor_layers': 0}, 'SIMNeck needs num_projector_layers '
+     '>= 0 and num_predictor_layers >= 1'),
+    ({'head.neg_weight': -0.02}, 'UniGradHead neg_weight is the weight '
+     'lambda of the negative'),
 ], ids=['backbone-heads', 'neck-heads', 'neck-in-channels', 'neck-width-4',
-        'img-size-patch', 'neck-grid'])
+        'img-size-patch', 'neck-grid', 'neck-mlp-ratio', 'neck-predictor',
+        'head-neg-weight'])
 def test_model_settings_are_refused_when_built(overrides, message):
     with pytest.raises(ValueError) as info:
         MODELS.build(model_cfg(**overrides))

@@ -45,6 +45,11 @@ class UniGradHead(BaseModule):
             raise ValueError('alpha_global and alpha_dense must be >= 0 and '
                              f'not both 0, got {alpha_global} and '
                              f'{alpha_dense}')
+        if not neg_weight >= 0:
+            raise ValueError(
+                'UniGradHead neg_weight is the weight lambda of the '
+                'negative (decorrelation) term, >= 0 (0.02 in the paper); a '
+                f'negative one rewards collapse, got {neg_weight}')
         self.alpha_global = alpha_global
         self.alpha_dense = alpha_dense
         self.neg_weight = neg_weight

@@ -132,6 +132,15 @@ class SIMNeck(BaseModule):
             raise ValueError(f'SIMNeck embed_dims={embed_dims} is not '
                              f'divisible by num_heads={num_heads} (the '
                              'projector and predictor heads)')
+        if num_projector_layers < 0 or num_predictor_layers < 1:
+            raise ValueError(
+                'SIMNeck needs num_projector_layers >= 0 and '
+                'num_predictor_layers >= 1 (without a predictor block the '
+                'predictions never see view 1), got '
+                f'{num_projector_layers} and {num_predictor_layers}')
+        if not mlp_ratio > 0:
+            raise ValueError('SIMNeck mlp_ratio is the FFN width over '
+                             f'embed_dims (e.g. 4), got {mlp_ratio}')
         self.in_channels = in_channels
         self.embed_dims = embed_dims
         self.grid_size = grid_size
