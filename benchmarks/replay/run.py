@@ -34,6 +34,10 @@ import torch
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
+if REPO not in sys.path:  # run as a script: benchmarks/ is not importable
+    sys.path.insert(0, REPO)
+from benchmarks._progress import StageProgress  # noqa: E402
+
 CONFIG_DIR = osp.join(HERE, 'configs')
 DATA_ROOT = 'data/replay_shapes'  # the configs' data root, from the repo
 # Rows in the paper's order (spec section 5), then the floor.
@@ -46,6 +50,9 @@ METHODS = {
 RANDOM = 'random init'
 NUM_CLASSES = 8
 DENSE_PROBE = dict(max_train_images=400, max_val_images=200)
+#: An evaluation's cost relative to a pre-training, for the ETA (the
+#: committed run: 264 s per pre-training, about 110 s per evaluation).
+EVAL_WEIGHT = 0.4
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -272,8 +279,15 @@ def main(argv=None) -> int:
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(args.work_dir, exist_ok=True)
     checkpoints, curves, timings = {}, {}, {}
+    evaluated = list(args.methods) + [RANDOM]
+    # a line per stage with its ETA; reused checkpoints are no stages
+    stages = StageProgress(
+        [1.] * (0 if args.skip_pretrain else len(args.methods)) +
+        [EVAL_WEIGHT] * len(evaluated))
     for name in args.methods:
         work_dir = osp.join(args.work_dir, _slug(name))
+        if not args.skip_pretrain:
+            stages.start(f'pre-train {name}')
         t = time.time()
         checkpoints[name] = last_checkpoint(work_dir) if \
             args.skip_pretrain else pretrain(name, work_dir)
@@ -282,7 +296,9 @@ def main(argv=None) -> int:
         print(f'{name}: pre-trained in {timings[name]:.0f} s', flush=True)
     results = {}
     random_config = osp.join(CONFIG_DIR, METHODS['SIM (release: dense)'])
-    for name in list(args.methods) + [RANDOM]:
+    for name in evaluated:
+        stages.start(f'evaluate {name} (kNN, linear, dense probe, Mask '
+                     'R-CNN)')
         config = random_config if name == RANDOM else osp.join(
             CONFIG_DIR, METHODS[name])
         ckpt = checkpoints.get(name)
@@ -297,6 +313,7 @@ def main(argv=None) -> int:
             detection_metrics(encoder, osp.join(DATA_ROOT, 'det'),
                               osp.join(work_dir, 'det'), args.det_iters))
         print(name, results[name], flush=True)
+    stages.finish()
     table = markdown_table(results)
     plots = plot_curves(curves, args.out, results[RANDOM]['knn'])
     wall = time.time() - start

@@ -34,6 +34,7 @@ if __package__ in (None, ''):
     sys.path.insert(
         0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
+from benchmarks._progress import StageProgress  # noqa: E402
 from benchmarks.training_cost import report  # noqa: E402
 from benchmarks.training_cost.ablations import VARIANTS  # noqa: E402
 from benchmarks.training_cost.images import generate_jpegs  # noqa: E402
@@ -132,7 +133,23 @@ def _log(message: str) -> None:
           flush=True)
 
 
-def run_steps(args, image_paths: List[str]) -> Dict[str, Dict]:
+def count_stages(args) -> int:
+    """Worker processes the selected sections start (one stage each)."""
+    per_section = dict(
+        pipeline=1,
+        steps=args.rounds * len(args.encoders) * len(args.methods),
+        ablation=len(args.ablations),
+        loss=len(args.loss_rows) * len(LOSS_FORMS))
+    return sum(per_section[name] for name in args.sections)
+
+
+def _stage(stages: Optional[StageProgress], name: str) -> None:
+    if stages is not None:
+        stages.start(name)
+
+
+def run_steps(args, image_paths: List[str],
+              stages: Optional[StageProgress] = None) -> Dict[str, Dict]:
     """Section 1: all methods x encoders, interleaved over rounds."""
     runs = {enc: {m: [] for m in args.methods} for enc in args.encoders}
     for round_index in range(args.rounds):
@@ -144,6 +161,8 @@ def run_steps(args, image_paths: List[str]) -> Dict[str, Dict]:
                     batch_size=args.batch,
                     steps=args.steps, warmup=args.warmup,
                     device=args.device, threads=args.threads)
+                _stage(stages, f'steps: round {round_index} {encoder} '
+                       f'{method}')
                 result = spawn(task, args.timeout)
                 _log(f'round {round_index} {encoder} {method}: ' +
                      (result['error'] if 'error' in result else
@@ -153,7 +172,10 @@ def run_steps(args, image_paths: List[str]) -> Dict[str, Dict]:
     return runs
 
 
-def run_ablations(args, image_paths: List[str]) -> Dict[str, List[Dict]]:
+def run_ablations(
+        args,
+        image_paths: List[str],
+        stages: Optional[StageProgress] = None) -> Dict[str, List[Dict]]:
     """Section 5 (+ 4: the profile rides on the baseline run)."""
     runs = {}
     for variant in args.ablations:
@@ -168,6 +190,7 @@ def run_ablations(args, image_paths: List[str]) -> Dict[str, List[Dict]]:
             variant=variant, threads=args.threads,
             time_ema=variant == 'baseline',
             profile_rows=args.profile_rows if variant == 'baseline' else None)
+        _stage(stages, f'ablation {variant}')
         result = spawn(task, args.timeout)
         _log(f'ablation {variant}: ' + (
             result['error'] if 'error' in result else
@@ -177,12 +200,14 @@ def run_ablations(args, image_paths: List[str]) -> Dict[str, List[Dict]]:
     return runs
 
 
-def run_losses(args) -> List[Dict]:
+def run_losses(args,
+               stages: Optional[StageProgress] = None) -> List[Dict]:
     """Section 2: each (M, form) in a fresh process; quadratic forms that
     would not fit in free RAM are skipped with their estimated need."""
     results, last = [], {}
     for rows in sorted(args.loss_rows):
         for form in LOSS_FORMS:
+            _stage(stages, f'loss {form} M={rows}')
             free = available_ram_mib()
             if form in last:
                 prev_rows, prev_mib = last[form]
@@ -425,19 +450,25 @@ def run_benchmark(args, cli: bool = False) -> Dict:
     results: Dict = dict(
         date=datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), cli=cli,
         args=vars(args), argv=sys.argv[1:])
+    # a line per worker process with its ETA, to stderr beside the _log
+    stages = StageProgress(count_stages(args), file=sys.stderr) \
+        if count_stages(args) else None
     with tempfile.TemporaryDirectory(prefix='mmsim_bench_') as tmp:
         image_paths = generate_jpegs(tmp, max(args.images, args.batch))
         if 'pipeline' in args.sections:
+            _stage(stages, 'pipeline throughput')
             results['pipeline'] = spawn(
                 dict(kind='pipeline', image_paths=image_paths[:args.images]),
                 args.timeout)
             _log(f'pipeline: {json.dumps(results["pipeline"])[:300]}')
         if 'steps' in args.sections:
-            results['steps'] = run_steps(args, image_paths)
+            results['steps'] = run_steps(args, image_paths, stages)
         if 'ablation' in args.sections:
-            results['ablation'] = run_ablations(args, image_paths)
+            results['ablation'] = run_ablations(args, image_paths, stages)
     if 'loss' in args.sections:
-        results['loss'] = run_losses(args)
+        results['loss'] = run_losses(args, stages)
+    if stages is not None:
+        stages.finish()
     results['wall_s'] = time.time() - start
     os.makedirs(args.out, exist_ok=True)
     with open(osp.join(args.out, 'training_cost.json'), 'w') as f:

@@ -29,6 +29,7 @@ from .feature_extraction import (backbone_feature_map, gather_padded,
                                  get_backbone, normalise_images)
 from .logistic_regression import (fit_logistic_regression,
                                   predict_logistic_regression)
+from .progress import RankZeroProgress
 
 _IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
 
@@ -131,7 +132,8 @@ def patch_centre_labels(label_maps: torch.Tensor, grid: Tuple[int,
 def extract_patch_features(model: nn.Module,
                            images: torch.Tensor,
                            backbone_name: str = 'backbone',
-                           batch_size: int = 64) -> torch.Tensor:
+                           batch_size: int = 64,
+                           progress: bool = False) -> torch.Tensor:
     """Frozen patch features of raw images, through the model's own data
     preprocessor. Under DDP each process encodes every ``world_size``-th
     image and the shards are gathered, so all ranks return the same tensor.
@@ -143,6 +145,8 @@ def extract_patch_features(model: nn.Module,
         backbone_name (str): Dotted path of the backbone. Defaults to
             ``'backbone'``.
         batch_size (int): Images per forward. Defaults to 64.
+        progress (bool): Print a ``done/total`` bar with an ETA on rank 0
+            (of its own images under DDP). Defaults to False.
 
     Returns:
         torch.Tensor: (N, h, w, C) float32 features on the CPU.
@@ -155,6 +159,8 @@ def extract_patch_features(model: nn.Module,
     was_training = backbone.training
     backbone.eval()
     feats = []
+    bar = RankZeroProgress(
+        len(own), progress, desc=f'patch features of {len(own)} images')
     try:
         for start in range(0, len(own), batch_size):
             batch = model.data_preprocessor.cast_data(
@@ -162,7 +168,9 @@ def extract_patch_features(model: nn.Module,
             maps = backbone_feature_map(backbone,
                                         normalise_images(model, batch))
             feats.append(maps.permute(0, 2, 3, 1).cpu())
+            bar.update(maps.shape[0])
     finally:
+        bar.close()
         backbone.train(was_training)
     if not feats:  # more ranks than images
         raise ValueError(f'dense probe: {images.shape[0]} images for '
@@ -230,7 +238,8 @@ def dense_probe_miou(model: nn.Module,
                      backbone_name: str = 'backbone',
                      l2: float = 0.1,
                      max_iter: int = 300,
-                     ignore_index: int = 255) -> Dict[str, object]:
+                     ignore_index: int = 255,
+                     progress: bool = False) -> Dict[str, object]:
     """Train the per-patch linear classifier on ``train_set``'s patch
     tokens, score it on ``val_set``.
 
@@ -248,6 +257,8 @@ def dense_probe_miou(model: nn.Module,
         max_iter (int): L-BFGS iterations at most. Defaults to 300.
         ignore_index (int): Label left out of fitting and scoring.
             Defaults to 255.
+        progress (bool): Progress bars of the feature extraction (see
+            :func:`extract_patch_features`). Defaults to False.
 
     Returns:
         dict: ``mIoU`` (float, %), ``IoU`` ((C,) tensor, %), ``confusion``
@@ -256,7 +267,8 @@ def dense_probe_miou(model: nn.Module,
     feats = {}
     labels = {}
     for split, data in (('train', train_set), ('val', val_set)):
-        maps = extract_patch_features(model, data.images, backbone_name)
+        maps = extract_patch_features(
+            model, data.images, backbone_name, progress=progress)
         grid = tuple(maps.shape[1:3])
         feats[split] = maps.reshape(-1, maps.shape[-1])
         labels[split] = patch_centre_labels(data.label_maps,

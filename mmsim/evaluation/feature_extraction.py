@@ -17,6 +17,8 @@ from mmengine.model import is_model_wrapper
 from mmselfsup.models.utils import SelfSupDataPreprocessor
 from torch.utils.data import DataLoader
 
+from .progress import RankZeroProgress, loader_length
+
 
 @torch.no_grad()
 def backbone_feature_map(backbone: nn.Module,
@@ -132,7 +134,8 @@ def gather_padded(tensor: torch.Tensor) -> torch.Tensor:
 def extract_pooled_features(
         model: nn.Module,
         dataloader: DataLoader,
-        backbone_name: str = 'backbone') -> Tuple[torch.Tensor, torch.Tensor]:
+        backbone_name: str = 'backbone',
+        progress: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
     """Pooled frozen features and labels of a whole labelled dataset.
 
     Each process extracts its shard; the shards are gathered on every
@@ -148,6 +151,10 @@ def extract_pooled_features(
         backbone_name (str): Dotted attribute path of the backbone, e.g.
             ``'target.module.backbone'`` for SIM's momentum target.
             Defaults to ``'backbone'``.
+        progress (bool): Print a ``done/total`` bar of the images with an
+            ETA on rank 0 (``mmsim.evaluation.progress``). Defaults to
+            False (the online monitor's choice: no bars in training logs);
+            the offline tools turn it on.
 
     Returns:
         tuple[torch.Tensor, torch.Tensor]: (N, C) float32 features and (N,)
@@ -159,6 +166,9 @@ def extract_pooled_features(
     was_training = backbone.training
     backbone.eval()
     feats, labels, indices = [], [], []
+    total = loader_length(dataloader)
+    bar = RankZeroProgress(
+        total, progress, desc=f'pooled features of {total} images')
     try:
         for batch in dataloader:
             batch = model.data_preprocessor.cast_data(batch)
@@ -168,7 +178,9 @@ def extract_pooled_features(
                 batch['data_samples'])
             labels.append(batch_labels)
             indices.append(batch_indices)
+            bar.update(len(batch_indices))
     finally:
+        bar.close()
         backbone.train(was_training)
     feats, labels, indices = (torch.cat(feats), torch.cat(labels),
                               torch.cat(indices))

@@ -87,13 +87,18 @@ def test_config_without_pretrained_init_is_refused(tmp_path, sim_checkpoint):
         ])
 
 
-def test_knn_tool(shapes_cls_root, sim_checkpoint, tmp_path):
+def test_knn_tool(shapes_cls_root, sim_checkpoint, tmp_path, capsys):
     path, _ = sim_checkpoint
     tool = load_tool('knn')
     assert tool.main([
         osp.join(SHAPES, 'vit-tiny-p16_knn-k20_shapes.py'), path, '--work-dir',
         str(tmp_path), '--cfg-options'
     ] + data_options(shapes_cls_root)) == 0
+    out = capsys.readouterr().out  # a bar per split, reaching its total
+    for split, num in (('train', NUM_TRAIN), ('val', NUM_VAL)):
+        assert f'{split}_dataloader:\npooled features of {num} images\n' \
+            in out
+        assert f'{num}/{num}, ' in out
     with open(tmp_path / 'knn.json') as f:
         result = json.load(f)
     assert result['k'] == 20 and result['temperature'] == 0.07
@@ -101,7 +106,8 @@ def test_knn_tool(shapes_cls_root, sim_checkpoint, tmp_path):
     assert 0. <= result['top1'] <= 100.
 
 
-def test_logistic_regression_tool(shapes_cls_root, sim_checkpoint, tmp_path):
+def test_logistic_regression_tool(shapes_cls_root, sim_checkpoint, tmp_path,
+                                  capsys):
     from mmsim.evaluation.logistic_regression import \
         logistic_regression_accuracy
     path, _ = sim_checkpoint
@@ -110,7 +116,9 @@ def test_logistic_regression_tool(shapes_cls_root, sim_checkpoint, tmp_path):
     tool = load_tool('logistic_regression')
     assert tool.main(
         [config, path, '--work-dir',
-         str(tmp_path), '--cfg-options'] + options) == 0
+         str(tmp_path), '--no-progress', '--cfg-options'] + options) == 0
+    out = capsys.readouterr().out
+    assert 'pooled features' not in out and 'ETA' not in out
     with open(tmp_path / 'logistic_regression.json') as f:
         result = json.load(f)
     assert result['l2'] == 0.1 and result['fit_intercept'] is False

@@ -147,3 +147,20 @@ def test_two_processes_return_the_single_process_features(det_root):
     single = extract_patch_features(_tiny_sim(), _splits(det_root)[0].images)
     for feats in run_distributed(_dist_patch_features, 2, (det_root, )):
         torch.testing.assert_close(feats, single, rtol=1e-5, atol=1e-5)
+
+
+def test_probe_progress_bars_reach_each_splits_total(det_root, capsys):
+    model = _tiny_sim()
+    train, val = _splits(det_root)
+    capsys.readouterr()  # the init's log lines
+    quiet = dense_probe_miou(model, train, val, NUM_CLASSES)
+    assert capsys.readouterr().out == ''  # off by default (the monitor's)
+    loud = dense_probe_miou(model, train, val, NUM_CLASSES, progress=True)
+    out = capsys.readouterr().out
+    lines = out.split('\n')
+    assert lines[0] == 'patch features of 6 images'
+    assert lines[1].rsplit('\r', 1)[-1].startswith('[') and \
+        '6/6, ' in lines[1].rsplit('\r', 1)[-1]
+    assert lines[2] == 'patch features of 3 images'
+    assert '3/3, ' in lines[3].rsplit('\r', 1)[-1] and lines[4] == ''
+    assert loud['mIoU'] == quiet['mIoU']

@@ -1,4 +1,6 @@
 # Copyright (c) mmsim contributors. All rights reserved.
+import re
+
 import pytest
 import torch
 from mmengine.registry import init_default_scope
@@ -167,3 +169,23 @@ def test_mmcls_classifier_with_its_own_preprocessor(feature_root):
     expected = pooled_backbone_features(classifier.backbone,
                                         (images - mean) / std)
     torch.testing.assert_close(feats[:3], expected, rtol=1e-4, atol=1e-5)
+
+
+def test_progress_bar_counts_to_the_dataset_and_off_is_silent(
+        feature_root, capsys):
+    model = _tiny_sim()
+    loader = _loader(feature_root, batch_size=4)
+    capsys.readouterr()  # the init's log lines
+    quiet, _ = extract_pooled_features(model, loader)
+    assert capsys.readouterr().out == ''  # default: off (the monitor's)
+    feats, _ = extract_pooled_features(model, loader, progress=True)
+    out = capsys.readouterr().out
+    assert out.startswith(f'pooled features of {NUM_TRAIN} images\n')
+    assert out.endswith('\n') and out.count('\n') == 2
+    # mmengine's bar redraws after every batch of 4: 4, 8, 12, 15 done
+    counts = [int(m) for m in re.findall(rf'(\d+)/{NUM_TRAIN}, ', out)]
+    assert counts == [0, 4, 8, 12, NUM_TRAIN]
+    assert 'ETA' in out.rsplit('\r', 1)[-1]
+    torch.testing.assert_close(feats, quiet)
+    extract_pooled_features(model, loader, progress=False)
+    assert capsys.readouterr().out == ''

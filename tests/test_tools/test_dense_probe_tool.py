@@ -39,6 +39,19 @@ def test_checkpoint_and_random_init(shapes_det_root, tmp_path, capsys):
         assert 0. < result['mIoU'] <= 100. and len(result['IoU']) == 9
 
 
+def test_progress_bars_and_no_progress(shapes_det_root, tmp_path, capsys):
+    args = [CONFIG, 'random', '--data-root', shapes_det_root, '--work-dir',
+            str(tmp_path)]
+    assert tool.main(args) == 0
+    out = capsys.readouterr().out
+    assert 'patch features of 6 images\n' in out and '6/6, ' in out
+    assert 'patch features of 3 images\n' in out and '3/3, ' in out
+    assert tool.main(args + ['--no-progress']) == 0
+    out = capsys.readouterr().out
+    assert 'patch features' not in out and 'ETA' not in out
+    assert 'mIoU' in out
+
+
 def test_missing_checkpoint_is_named(shapes_det_root, tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         tool.main([CONFIG, str(tmp_path / 'nope.pth'), '--data-root',

@@ -14,17 +14,14 @@ import pytest
 import torch
 
 from mmsim.datasets.shapes import generate_shapes_dataset
+from tests._subprocess_env import cpu_subprocess_env
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 CONFIG = osp.join(REPO, 'configs', 'sim',
                   'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py')
 EPOCHS, ITERS_PER_EPOCH = 3, 4  # 32 images, batch 8
-ENV = dict(
-    os.environ,
-    PYTHONPATH=os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')]),
-    OMP_NUM_THREADS='1',
-    CUDA_VISIBLE_DEVICES='')
+ENV = cpu_subprocess_env()
 
 
 @pytest.fixture(scope='module')

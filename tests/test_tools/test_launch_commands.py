@@ -1,21 +1,18 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 """The launch commands of docs/multi_gpu.md that run on a CPU machine."""
-import os
+import os.path as osp
 import subprocess
 import sys
 
 import pytest
 import torch
 
+from tests._subprocess_env import cpu_subprocess_env
 from tests.test_tools.test_train import (REPO, TRAIN, _free_port,
                                          _load_train_tool, _tiny_config,
                                          shapes_root)  # noqa: F401
 
-ENV = dict(
-    os.environ,
-    PYTHONPATH=os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')]),
-    OMP_NUM_THREADS='1',
-    CUDA_VISIBLE_DEVICES='')
+ENV = cpu_subprocess_env()
 
 
 @pytest.mark.timeout(300)
@@ -82,7 +79,7 @@ def test_auto_scale_lr_scales_by_the_total_batch(shapes_root, tmp_path):  # noqa
 def test_auto_scale_lr_needs_a_base_batch(tmp_path):
     tool = _load_train_tool()
     config = tmp_path / 'no_base.py'
-    config.write_text("_base_ = '" + os.path.join(
+    config.write_text("_base_ = '" + osp.join(
         REPO, 'configs', 'sim', 'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py'
     ) + "'\nauto_scale_lr = dict(_delete_=True)\n")
     with pytest.raises(ValueError, match=r'--auto-scale-lr needs '

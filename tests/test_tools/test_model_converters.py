@@ -4,11 +4,14 @@ import importlib.util
 import json
 import os
 import os.path as osp
+import re
 import stat
 
 import pytest
 import torch
 from mmengine.config import Config
+
+from mmsim.converters.phases import format_size
 
 from ..test_det._release_checkpoint import fake_release_state
 from ..test_det._sim_checkpoint import save_sim_checkpoint, tiny_sim_model_cfg
@@ -17,6 +20,11 @@ TOOLS = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
     'model_converters')
 RELEASE = dict(depth=2, width=64, proj_depth=2, pred_depth=2, dec_width=32)
+#: A phase line's size, e.g. ``(778.6 kB)``, ``(512 B)``.
+SIZE = r'\((\d+(?:\.\d)? [kMG]?B)\)'
+#: The loading phase line (``src`` escaped), e.g.
+#: ``loading a.pth (778.6 kB) ... 0.0 s``.
+LOADING = r'loading {src} ' + SIZE + r' \.\.\. \d+\.\d s\n'
 
 
 def load_tool(name):
@@ -112,6 +120,38 @@ TOOLS_AND_INPUTS = [
     ('release_to_vitdet', write_release),
     ('release_to_sim', write_release),
 ]
+
+
+@pytest.mark.parametrize('quiet', [[], ['--quiet']])
+@pytest.mark.parametrize('tool,write_input', TOOLS_AND_INPUTS)
+def test_phase_lines_name_size_and_time(tmp_path, capsys, tool, write_input,
+                                        quiet):
+    """Loading and writing (the slow parts of a big checkpoint) print one
+    line each on stdout, before and after the summary; stderr stays
+    empty."""
+    src, dst = str(tmp_path / 'in.pth'), str(tmp_path / 'out.pth')
+    write_input(src)
+    capsys.readouterr()  # a model build's log lines
+    assert load_tool(tool).main([src, dst, *quiet]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ''
+    lines = captured.out.splitlines()
+    loading = re.fullmatch(LOADING.format(src=re.escape(src)),
+                           lines[0] + '\n')
+    assert loading, lines[0]
+    assert loading.group(1) == format_size(os.path.getsize(src))
+    writing = re.fullmatch(
+        rf'writing {re.escape(dst)} {SIZE} \.\.\. \d+\.\d s', lines[-2])
+    assert writing, lines[-2]
+    value, unit = writing.group(1).split()
+    written = float(value) * dict(B=1, kB=1e3, MB=1e6)[unit]
+    file_size = os.path.getsize(dst)  # tensors plus the zip and pickle
+    assert 0.9 * file_size - 64e3 < written <= file_size
+    assert lines[-1] == f'saved {dst}'
+    assert sum(line.startswith(('loading ', 'writing '))
+               for line in lines) == 2
+    if not quiet:  # the summary comes between them
+        assert any(' -> ' in line for line in lines[1:-2])
 
 
 @pytest.mark.parametrize('link', ['same', 'symlink', 'hardlink'])
@@ -284,7 +324,9 @@ def test_foreign_checkpoint_gives_one_line_naming_what_was_expected(
     make(src)
     assert load_tool(tool).main([src, dst]) == 1
     captured = capsys.readouterr()
-    assert captured.out == ''
+    # stdout: the loading phase line only (no summary, nothing saved)
+    assert re.fullmatch(LOADING.format(src=re.escape(src)), captured.out), \
+        captured.out
     err = captured.err
     assert err.startswith(f'error: {src}' + expected), err
     assert err.count('\n') == 1 and len(err) < 800, err  # one short line

@@ -1,7 +1,6 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 """tools/train.py: several processes on CPU, clear errors for bad data."""
 import importlib.util
-import os
 import os.path as osp
 import socket
 import subprocess
@@ -14,6 +13,7 @@ from mmengine.runner import Runner
 
 from mmsim.datasets.shapes import generate_shapes_dataset
 from mmsim.engine import EmptyDataError
+from tests._subprocess_env import cpu_subprocess_env
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TRAIN = osp.join(REPO, 'tools', 'train.py')
@@ -71,12 +71,7 @@ def test_two_cpu_processes_train_with_different_masks(shapes_root, tmp_path):
     own masks and view geometry and end with the same weights."""
     config = _tiny_config(
         str(tmp_path / 'tiny.py'), shapes_root, str(tmp_path))
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([REPO,
-                                    os.environ.get('PYTHONPATH', '')]),
-        OMP_NUM_THREADS='1',
-        CUDA_VISIBLE_DEVICES='')
+    env = cpu_subprocess_env()
     command = [
         sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node', '2',
         '--master_port',

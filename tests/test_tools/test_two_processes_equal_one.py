@@ -1,7 +1,6 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 """Two gloo processes of tools/train.py train like one process with the
 same global batch."""
-import os
 import os.path as osp
 import socket
 import subprocess
@@ -11,6 +10,7 @@ import pytest
 import torch
 
 from mmsim.datasets.shapes import generate_shapes_dataset
+from tests._subprocess_env import cpu_subprocess_env
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TRAIN = osp.join(REPO, 'tools', 'train.py')
@@ -74,12 +74,7 @@ def _run(tmp_path, data_root, nproc: int) -> list:
             str(nproc), '--master_port',
             str(_free_port())
         ] + command[1:] + ['--launcher', 'pytorch']
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join([REPO,
-                                    os.environ.get('PYTHONPATH', '')]),
-        OMP_NUM_THREADS='1',
-        CUDA_VISIBLE_DEVICES='')
+    env = cpu_subprocess_env()
     done = subprocess.run(
         command,
         cwd=REPO,

@@ -48,6 +48,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--backbone', default='backbone', help='dotted path of the encoder')
     parser.add_argument('--work-dir', default='work_dirs/dense_probe')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--no-progress',
+        dest='progress',
+        action='store_false',
+        help='no progress bars (done/total images and ETA) while '
+        'extracting patch features')
     return parser.parse_args(argv)
 
 
@@ -66,8 +72,9 @@ def main(argv: Optional[List[str]] = None) -> int:
             args.img_size, getattr(args, f'max_{split}_images'))
         for split in ('train', 'val')
     ]
-    result = dense_probe_miou(model, *splits, args.num_classes,
-                              args.backbone)
+    result = dense_probe_miou(
+        model, *splits, args.num_classes, args.backbone,
+        progress=args.progress)
     grid = 'x'.join(map(str, result['grid']))
     print(f'dense probe: mIoU {result["mIoU"]:.2f} % on '
           f'{len(splits[1].names)} images ({grid} patches each), fitted on '

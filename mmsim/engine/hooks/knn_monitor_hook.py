@@ -179,7 +179,8 @@ class KNNMonitorHook(Hook):
             cfg['num_classes'],
             self.backbone_name,
             l2=cfg['l2'],
-            max_iter=cfg['max_iter'])
+            max_iter=cfg['max_iter'],
+            progress=False)  # no bars in training logs
         runner.visualizer.add_scalars({'dense/mIoU': result['mIoU']},
                                       step=epoch)
         if is_main_process():
@@ -213,10 +214,12 @@ class KNNMonitorHook(Hook):
         """
         start = time.time()
         loaders = self._build_loaders(runner)
+        # no progress bars: they would land in the training log
         train_feats, train_labels = extract_pooled_features(
-            runner.model, loaders['train'], self.backbone_name)
+            runner.model, loaders['train'], self.backbone_name,
+            progress=False)
         val_feats, val_labels = extract_pooled_features(
-            runner.model, loaders['val'], self.backbone_name)
+            runner.model, loaders['val'], self.backbone_name, progress=False)
         num_classes = int(max(train_labels.max(), val_labels.max())) + 1
         top1 = knn_accuracy(train_feats, train_labels, val_feats, val_labels,
                             num_classes, self.k, self.temperature)

@@ -10,7 +10,7 @@ from typing import List, Optional, Tuple
 
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.dist import init_dist
+from mmengine.dist import get_rank, init_dist
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmengine.utils import import_modules_from_strings, mkdir_or_exist
@@ -34,6 +34,12 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         nargs='+',
         action=DictAction,
         help='override config settings, xxx=yyy')
+    parser.add_argument(
+        '--no-progress',
+        dest='progress',
+        action='store_false',
+        help='no progress bars (done/total images and ETA, rank 0) while '
+        'extracting features')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
@@ -77,16 +83,22 @@ def build_feature_model(cfg: Config,
 
 
 def extract_train_val(
-    cfg: Config, model: torch.nn.Module
+    cfg: Config,
+    model: torch.nn.Module,
+    progress: bool = True
 ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """(N, D) train features, (N,) labels, (M, D) val features, (M,)
-    labels, identical on every rank."""
+    labels, identical on every rank; with ``progress`` a bar of each
+    split's images with its ETA on rank 0."""
     from mmsim.evaluation import extract_pooled_features
     seed = cfg.get('randomness', {}).get('seed', 0)
     feats = []
     for name in ('train_dataloader', 'val_dataloader'):
         loader = Runner.build_dataloader(cfg.get(name), seed=seed)
-        feats.extend(extract_pooled_features(model, loader))
+        if progress and get_rank() == 0:
+            print(f'{name}:', flush=True)
+        feats.extend(
+            extract_pooled_features(model, loader, progress=progress))
     return tuple(feats)
 
 

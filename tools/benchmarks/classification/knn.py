@@ -54,7 +54,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         knn_cfg['temperature'] = args.temperature
     model = ff.build_feature_model(cfg, args.launcher)
     train_feats, train_labels, val_feats, val_labels = ff.extract_train_val(
-        cfg, model)
+        cfg, model, args.progress)
     if get_rank() != 0:  # every rank holds all features; one votes
         return 0
     num_classes = int(max(train_labels.max(), val_labels.max())) + 1

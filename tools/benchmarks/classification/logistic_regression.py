@@ -53,7 +53,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         lr_cfg['l2'] = args.l2
     model = ff.build_feature_model(cfg, args.launcher)
     train_feats, train_labels, val_feats, val_labels = ff.extract_train_val(
-        cfg, model)
+        cfg, model, args.progress)
     if get_rank() != 0:  # every rank holds all features; one fits
         return 0
     num_classes = int(max(train_labels.max(), val_labels.max())) + 1
