@@ -96,13 +96,14 @@ def test_accumulation_is_checked_under_ddp(shapes_root, tmp_path):
 
 
 def test_non_finite_loss_stops_at_the_logging_interval(shapes_root, tmp_path):
-    """The loss is NaN from iteration 0 (neg_weight NaN); the step does not
+    """The loss is NaN from iteration 0 (neg_weight set to NaN after the
+    build, which refuses it); the step does not
     wait for the device to find out, the hook reads it after iteration 1
     (logger interval 2), before the epoch's checkpoint."""
     cfg = small_quickstart(
-        shapes_root, str(tmp_path), batch_size=4,
-        head=dict(neg_weight=float('nan')))
+        shapes_root, str(tmp_path), batch_size=4)
     runner = Runner.from_cfg(cfg)
+    runner.model.head.neg_weight = float('nan')
     with pytest.raises(FloatingPointError, match='first at iteration 0'):
         runner.train()
     assert runner.iter == 1
