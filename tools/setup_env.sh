@@ -28,7 +28,9 @@ if ! "$venv/bin/python" -c "import mmcv, mmcv.ops" 2>/dev/null; then
 fi
 "${pip[@]}" mmengine==0.10.7 mmcls==1.0.0rc6 mmselfsup==1.0.0 mmdet==3.3.0 openmim==0.3.9 \
   "pycocotools>=2.0,<2.1" pytest pytest-timeout matplotlib
+# ADE20k transfer (configs/benchmarks/mmsegmentation): mmseg and its pure-Python deps
+"${pip[@]}" mmsegmentation==1.2.2 ftfy regex prettytable
 "${pip[@]}" --no-build-isolation --no-deps -e "$root"
-"$venv/bin/python" -c "import torch, mmcv.ops, mmengine, mmcls, mmselfsup, mmdet, mmsim; print('[setup_env] ok: torch', torch.__version__, 'mmcv', mmcv.__version__, 'mmselfsup', mmselfsup.__version__, 'mmdet', mmdet.__version__)" >&2
+"$venv/bin/python" -c "import torch, mmcv.ops, mmengine, mmcls, mmselfsup, mmdet, mmseg, mmsim; print('[setup_env] ok: torch', torch.__version__, 'mmcv', mmcv.__version__, 'mmselfsup', mmselfsup.__version__, 'mmdet', mmdet.__version__, 'mmseg', mmseg.__version__)" >&2
 echo "$want" > "$stamp"
 echo "[setup_env] done in $(( $(date +%s) - t0 )) s" >&2

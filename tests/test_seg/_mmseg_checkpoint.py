@@ -1,0 +1,86 @@
+# Copyright (c) mmsim contributors. All rights reserved.
+"""Helpers of the segmentation tests: mmseg's ``MAE`` backbone as our
+configs set it, the position-grid resize it applies when loading, and the
+``sim_to_mmseg`` command-line tool."""
+import importlib.util
+import os.path as osp
+from types import ModuleType
+from typing import Optional, Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.registry import DefaultScope
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOL = osp.join(REPO, 'tools', 'model_converters', 'sim_to_mmseg.py')
+
+
+def mae_backbone(
+    arch: dict,
+    img_size: int,
+    checkpoint: Optional[str] = None,
+    out_indices: Sequence[int] = (1, 3, 5)
+) -> nn.Module:
+    """mmseg's ``MAE`` with our configs' settings (layer scale 1, LN eps
+    1e-6), initialised, from ``checkpoint`` through ``init_cfg`` when
+    given, in eval mode.
+
+    Args:
+        arch (dict): mmcls arch keys (embed_dims, num_layers, num_heads,
+            feedforward_channels).
+        img_size (int): Input side.
+        checkpoint (str, optional): Converted weights.
+        out_indices (Sequence[int]): Blocks whose outputs are returned.
+
+    Returns:
+        nn.Module: The backbone.
+    """
+    from mmseg.registry import MODELS
+    init_cfg = None if checkpoint is None else dict(
+        type='Pretrained', checkpoint=checkpoint)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        backbone = MODELS.build(
+            dict(
+                type='MAE',
+                img_size=img_size,
+                patch_size=16,
+                embed_dims=arch['embed_dims'],
+                num_layers=arch['num_layers'],
+                num_heads=arch['num_heads'],
+                mlp_ratio=arch['feedforward_channels'] // arch['embed_dims'],
+                out_indices=list(out_indices),
+                norm_cfg=dict(type='LN', eps=1e-6),
+                init_values=1.0,
+                init_cfg=init_cfg))
+    backbone.init_weights()
+    backbone.eval()  # BEiT's train() returns None: no chaining
+    return backbone
+
+
+def resized_grid(pos_embed: torch.Tensor, side: int) -> torch.Tensor:
+    """Resize a position embedding's grid bicubically, cls row kept (what
+    the MAE/BEiT segmentation code does when it loads).
+
+    Args:
+        pos_embed (torch.Tensor): (1, 1 + G * G, C).
+        side (int): New grid side S.
+
+    Returns:
+        torch.Tensor: (1, 1 + S * S, C).
+    """
+    grid = int((pos_embed.shape[1] - 1)**0.5)
+    patches = pos_embed[:, 1:].reshape(1, grid, grid, -1).permute(0, 3, 1, 2)
+    patches = F.interpolate(
+        patches, size=(side, side), mode='bicubic', align_corners=False)
+    return torch.cat([pos_embed[:, :1],
+                      patches.flatten(2).transpose(1, 2)],
+                     dim=1)
+
+
+def load_tool() -> ModuleType:
+    """``tools/model_converters/sim_to_mmseg.py`` as a module."""
+    spec = importlib.util.spec_from_file_location('sim_to_mmseg', TOOL)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
