@@ -36,13 +36,20 @@ def coco_classes(ann_file: str) -> Tuple[str, ...]:
     return tuple(c['name'] for c in sorted(categories, key=lambda c: c['id']))
 
 
-def _num_heads_from_meta(checkpoint_path: str) -> Optional[int]:
+def num_heads_from_meta(checkpoint_path: str) -> Optional[int]:
     """Heads of the SIM backbone, read from the config mmengine saves in
-    a checkpoint's ``meta['cfg']``; None when it cannot be read."""
+    a checkpoint's ``meta['cfg']``.
+
+    Args:
+        checkpoint_path (str): An mmsim SIM checkpoint.
+
+    Returns:
+        int, optional: The heads; None when the checkpoint carries no
+        readable config.
+    """
     meta = torch.load(checkpoint_path, map_location='cpu').get('meta') or {}
     try:
-        cfg = Config.fromstring(meta['cfg'], '.py')
-        arch = cfg.model.backbone.arch
+        arch = Config.fromstring(meta['cfg'], '.py').model.backbone.arch
     except Exception:  # noqa: BLE001  (no or unreadable saved config)
         return None
     if isinstance(arch, str):
@@ -202,11 +209,11 @@ def run_det_quickstart(data_root: str,
             backbone_checkpoint,
             meta=dict(converted_from=sim_checkpoint))
         backbone = backbone_arch(
-            conversion, num_heads or _num_heads_from_meta(sim_checkpoint))
+            conversion, num_heads or num_heads_from_meta(sim_checkpoint))
     elif arch_from is not None:
         backbone = backbone_arch(
             convert_sim_to_vitdet(load_state_dict(arch_from)),
-            num_heads or _num_heads_from_meta(arch_from))
+            num_heads or num_heads_from_meta(arch_from))
     cfg = build_quickstart_config(data_root, work_dir, backbone_checkpoint,
                                   backbone, max_iters, config, seed,
                                   cfg_options)
