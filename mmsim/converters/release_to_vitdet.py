@@ -1,5 +1,5 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-from typing import Dict
+from typing import Dict, List
 
 import torch
 
@@ -34,14 +34,38 @@ def convert_release_to_vitdet(
         CheckpointConversionError: When encoder tensors are missing or
             unknown keys are present.
     """
+    return select_release_encoder(state_dict, keep_cls_token=False)
+
+
+def select_release_encoder(state_dict: Dict[str, torch.Tensor],
+                           keep_cls_token: bool) -> Conversion:
+    """The online encoder's tensors of the authors' released SIM
+    checkpoint, renamed to mmcls ViT keys, checked strictly.
+
+    Shared by the detection and segmentation converters, which differ only
+    in the cls token (ViTDet has none, mmseg's ``MAE`` keeps it).
+
+    Args:
+        state_dict (dict[str, torch.Tensor]): The release's ``model`` dict.
+        keep_cls_token (bool): Keep ``cls_token`` (else dropped).
+
+    Returns:
+        Conversion: The encoder tensors.
+
+    Raises:
+        CheckpointConversionError: When encoder tensors are missing or
+            unknown keys are present.
+    """
     conversion = Conversion()
-    missing = []
-    mapping = {'pos_embed': 'pos_embed'}
+    missing: List[str] = []
+    mapping = {'cls_token': 'cls_token'} if keep_cls_token else {}
+    mapping['pos_embed'] = 'pos_embed'
     mapping.update(
         encoder_key_map(encoder_blocks(state_dict, 'blocks.', missing)))
     unexpected = []
     for key in state_dict:
-        if key == 'cls_token' or key.startswith(RELEASE_NON_ENCODER_PREFIXES):
+        if key.startswith(RELEASE_NON_ENCODER_PREFIXES) or (
+                key == 'cls_token' and not keep_cls_token):
             conversion.dropped.append(key)
         elif key not in mapping:
             unexpected.append(key)

@@ -23,33 +23,18 @@ resizes the grid bicubically to the segmentation input's (32 x 32 at
 512 px), cls row untouched, and fine-tunes it as a parameter, as the
 MAE/BEiT segmentation code does with MAE's own fixed sin-cos embedding.
 """
-from typing import Dict, List
+from typing import Dict
 
 import torch
 
-from .conversion import (Conversion, check_keys, check_pos_embed,
-                         encoder_blocks, vit_encoder_keys)
-from .release_layout import encoder_key_map
-from .release_to_vitdet import RELEASE_NON_ENCODER_PREFIXES
-from .sim_to_vitdet import SIM_DROPPED_PREFIXES
+from .conversion import Conversion
+from .release_to_vitdet import select_release_encoder
+from .sim_to_vitdet import select_sim_encoder
 
 #: Block-relative keys of mmseg's ``MAE`` that no SIM checkpoint holds
 #: (layer scale, relative position bias table and its index buffer).
 MAE_TRANSFER_ONLY = ('gamma_1', 'gamma_2', 'attn.relative_position_bias_table',
                      'attn.relative_position_index')
-
-
-def mmseg_mae_keys(num_layers: int) -> List[str]:
-    """Keys of mmseg's ``MAE`` that a SIM encoder fills.
-
-    Args:
-        num_layers (int): Blocks.
-
-    Returns:
-        list[str]: ``cls_token`` and :func:`~.conversion.vit_encoder_keys`
-        (``pos_embed``, ``patch_embed.projection.*``, 12 per block).
-    """
-    return ['cls_token'] + vit_encoder_keys(num_layers)
 
 
 def is_transfer_only(key: str) -> bool:
@@ -79,26 +64,7 @@ def convert_sim_to_mmseg(state_dict: Dict[str, torch.Tensor]) -> Conversion:
         CheckpointConversionError: When encoder tensors are missing or
             unknown keys are present (an extra final norm included).
     """
-    conversion = Conversion()
-    encoder, unexpected = {}, []
-    for key, tensor in state_dict.items():
-        if key.startswith('backbone.'):
-            encoder[key[len('backbone.'):]] = tensor
-        elif key.startswith(SIM_DROPPED_PREFIXES):
-            conversion.dropped.append(key)
-        else:
-            unexpected.append(key)
-    missing: List[str] = []
-    expected = mmseg_mae_keys(
-        encoder_blocks(['backbone.' + k for k in encoder], 'backbone.layers.',
-                       missing))
-    missing += ['backbone.' + k for k in expected if k not in encoder]
-    unexpected += ['backbone.' + k for k in encoder if k not in expected]
-    check_keys(missing, unexpected, 'an mmsim SIM checkpoint')
-    check_pos_embed(encoder['pos_embed'], 'backbone.pos_embed')
-    for key in expected:
-        conversion.add('backbone.' + key, key, encoder[key])
-    return conversion
+    return select_sim_encoder(state_dict, keep_cls_token=True)
 
 
 def convert_release_to_mmseg(
@@ -122,20 +88,4 @@ def convert_release_to_mmseg(
         CheckpointConversionError: When encoder tensors are missing or
             unknown keys are present.
     """
-    conversion = Conversion()
-    missing: List[str] = []
-    mapping = {'cls_token': 'cls_token', 'pos_embed': 'pos_embed'}
-    mapping.update(
-        encoder_key_map(encoder_blocks(state_dict, 'blocks.', missing)))
-    unexpected = []
-    for key in state_dict:
-        if key.startswith(RELEASE_NON_ENCODER_PREFIXES):
-            conversion.dropped.append(key)
-        elif key not in mapping:
-            unexpected.append(key)
-    missing += [k for k in mapping if k not in state_dict]
-    check_keys(missing, unexpected, "the SIM authors' release layout")
-    check_pos_embed(state_dict['pos_embed'], 'pos_embed')
-    for src, dst in mapping.items():
-        conversion.add(src, dst, state_dict[src])
-    return conversion
+    return select_release_encoder(state_dict, keep_cls_token=True)

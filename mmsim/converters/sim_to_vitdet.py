@@ -1,5 +1,5 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-from typing import Dict
+from typing import Dict, List
 
 import torch
 
@@ -29,6 +29,28 @@ def convert_sim_to_vitdet(state_dict: Dict[str, torch.Tensor]) -> Conversion:
         CheckpointConversionError: When encoder tensors are missing or
             unknown keys are present.
     """
+    return select_sim_encoder(state_dict, keep_cls_token=False)
+
+
+def select_sim_encoder(state_dict: Dict[str, torch.Tensor],
+                       keep_cls_token: bool) -> Conversion:
+    """The online encoder's tensors of an mmsim ``SIM`` state dict, in
+    mmcls ViT keys (``backbone.`` removed), checked strictly.
+
+    Shared by the detection and segmentation converters, which differ only
+    in the cls token (ViTDet has none, mmseg's ``MAE`` keeps it).
+
+    Args:
+        state_dict (dict[str, torch.Tensor]): A ``SIM`` model's state dict.
+        keep_cls_token (bool): Keep ``backbone.cls_token`` (else dropped).
+
+    Returns:
+        Conversion: The encoder tensors.
+
+    Raises:
+        CheckpointConversionError: When encoder tensors are missing or
+            unknown keys are present.
+    """
     conversion = Conversion()
     encoder = {}
     unexpected = []
@@ -39,13 +61,15 @@ def convert_sim_to_vitdet(state_dict: Dict[str, torch.Tensor]) -> Conversion:
             conversion.dropped.append(key)
         else:
             unexpected.append(key)
-    if 'cls_token' in encoder:
+    if not keep_cls_token and 'cls_token' in encoder:
         del encoder['cls_token']
         conversion.dropped.append('backbone.cls_token')
-    missing = []
+    missing: List[str] = []
     expected = vit_encoder_keys(
         encoder_blocks(['backbone.' + k for k in encoder], 'backbone.layers.',
                        missing))
+    if keep_cls_token:
+        expected = ['cls_token'] + expected
     missing += ['backbone.' + k for k in expected if k not in encoder]
     unexpected += ['backbone.' + k for k in encoder if k not in expected]
     check_keys(missing, unexpected, 'an mmsim SIM checkpoint')
