@@ -13,7 +13,7 @@ from mmsim.datasets import generate_shapes_dataset
 
 CONFIG = osp.join(
     osp.dirname(__file__), '..', 'configs', 'sim',
-    'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py')
+    'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
 
 
 def model_cfg(**overrides) -> dict:

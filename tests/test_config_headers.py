@@ -146,7 +146,7 @@ def test_the_headers_state_their_schedules():
     ]
     assert {
         'configs/sim/sim_vit-base-p16_16xb256-amp-coslr-1600e_in1k.py',
-        'configs/sim/sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py',
+        'configs/sim/sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py',
         'configs/benchmarks/classification/shapes/'
         'vit-tiny-p16_ft-1xb32-coslr-10e_shapes.py',
         'configs/benchmarks/classification/shapes/'

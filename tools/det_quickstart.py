@@ -5,7 +5,7 @@ mask AP.
 
 Example (after the pre-training quick start)::
 
-    python tools/det_quickstart.py --checkpoint work_dirs/sim/epoch_10.pth \
+    python tools/det_quickstart.py --checkpoint work_dirs/sim/epoch_8.pth \
         --data-root data/shapes/det --work-dir work_dirs/det_quickstart \
         --also-random-init --parallel
 

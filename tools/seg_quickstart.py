@@ -4,7 +4,7 @@ tiny UperNet on the generated label maps on CPU, print mIoU and aAcc.
 
 Example (after the pre-training quick start)::
 
-    python tools/seg_quickstart.py --checkpoint work_dirs/sim/epoch_10.pth \
+    python tools/seg_quickstart.py --checkpoint work_dirs/sim/epoch_8.pth \
         --data-root data/shapes/det --work-dir work_dirs/seg_quickstart \
         --also-random-init --parallel
 

@@ -8,10 +8,10 @@ Examples::
 
     # one process (CPU or one GPU)
     python tools/train.py \\
-        configs/sim/sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py
+        configs/sim/sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py
     # two processes on CPU (gloo), or N GPUs (nccl): the same command
     python -m torch.distributed.run --nproc_per_node 2 tools/train.py \\
-        configs/sim/sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py \\
+        configs/sim/sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py \\
         --launcher pytorch
 """
 import argparse

@@ -50,9 +50,11 @@ METHODS = {
 RANDOM = 'random init'
 NUM_CLASSES = 8
 DENSE_PROBE = dict(max_train_images=400, max_val_images=200)
-#: An evaluation's cost relative to a pre-training, for the ETA (the
-#: committed run: 264 s per pre-training, about 110 s per evaluation).
-EVAL_WEIGHT = 0.4
+#: Stage costs relative to a pre-training (about 270 s), for the ETA:
+#: the frozen-feature evaluations of one encoder, and one round of
+#: Mask R-CNN fine-tunes (one per worker at once, about 300 s).
+EVAL_WEIGHT = 0.15
+DET_ROUND_WEIGHT = 1.1
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -61,8 +63,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--work-dir', default='work_dirs/replay')
     parser.add_argument('--num-train', type=int, default=3000)
     parser.add_argument('--num-val', type=int, default=600)
-    parser.add_argument('--num-det-train', type=int, default=256)
-    parser.add_argument('--num-det-val', type=int, default=64)
+    # the quick start's detection set (tools/data/generate_shapes.py)
+    parser.add_argument('--num-det-train', type=int, default=800)
+    parser.add_argument('--num-det-val', type=int, default=200)
     parser.add_argument(
         '--det-iters', type=int, default=300, help='Mask R-CNN iterations')
     parser.add_argument(
@@ -76,6 +79,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         action='store_true',
         help='reuse the checkpoints already in --work-dir')
     parser.add_argument('--num-threads', type=int, default=2)
+    parser.add_argument(
+        '--det-workers',
+        type=int,
+        default=2,
+        help='Mask R-CNN fine-tunes at once, one process and torch thread '
+        'each (1: one after another with --num-threads)')
     return parser.parse_args(argv)
 
 
@@ -190,17 +199,49 @@ def encoder_checkpoint(config: str, checkpoint: Optional[str],
     return path
 
 
-def detection_metrics(encoder: str, det_root: str, work_dir: str,
-                      iters: int) -> Dict[str, float]:
+def detection_metrics(encoder: Optional[str],
+                      det_root: str,
+                      work_dir: str,
+                      iters: int,
+                      arch_from: Optional[str] = None,
+                      num_threads: Optional[int] = None) -> Dict[str, float]:
+    """Box / mask AP (%) of the tiny Mask R-CNN fine-tuned from an encoder
+    checkpoint, or (``encoder=None``) from the detector's own random init
+    with ``arch_from``'s backbone arch. Top-level, so that a spawned
+    process can run it."""
+    if num_threads:
+        torch.set_num_threads(num_threads)
+    os.chdir(REPO)
     import mmsim.det  # noqa: F401  (registers the detection side)
-    sys.path.insert(0, osp.join(REPO, 'tools'))
+    if osp.join(REPO, 'tools') not in sys.path:
+        sys.path.insert(0, osp.join(REPO, 'tools'))
     from det_quickstart_lib import run_det_quickstart
     metrics = run_det_quickstart(
         det_root, work_dir, sim_checkpoint=encoder, max_iters=iters,
-        num_heads=3)
+        num_heads=3, arch_from=arch_from)
     return dict(
         box=100 * metrics['coco/bbox_mAP'],
         mask=100 * metrics['coco/segm_mAP'])
+
+
+def run_detections(jobs: Dict[str, dict], workers: int,
+                   num_threads: int) -> Dict[str, Dict[str, float]]:
+    """:func:`detection_metrics` of every job (name -> its kwargs), with
+    ``workers`` spawned processes of one thread each when above 1."""
+    if workers <= 1:
+        return {
+            name: detection_metrics(**job, num_threads=num_threads)
+            for name, job in jobs.items()
+        }
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    context = multiprocessing.get_context('spawn')
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = {
+            name: pool.submit(detection_metrics, **job, num_threads=1)
+            for name, job in jobs.items()
+        }
+        return {name: f.result() for name, f in futures.items()}
 
 
 def markdown_table(results: Dict[str, Dict[str, float]]) -> str:
@@ -283,7 +324,8 @@ def main(argv=None) -> int:
     # a line per stage with its ETA; reused checkpoints are no stages
     stages = StageProgress(
         [1.] * (0 if args.skip_pretrain else len(args.methods)) +
-        [EVAL_WEIGHT] * len(evaluated))
+        [EVAL_WEIGHT] * len(evaluated) +
+        [DET_ROUND_WEIGHT * -(-len(evaluated) // max(1, args.det_workers))])
     for name in args.methods:
         work_dir = osp.join(args.work_dir, _slug(name))
         if not args.skip_pretrain:
@@ -294,24 +336,34 @@ def main(argv=None) -> int:
         timings[name] = time.time() - t
         curves[name] = read_scalars(work_dir)
         print(f'{name}: pre-trained in {timings[name]:.0f} s', flush=True)
-    results = {}
+    results, det_jobs = {}, {}
     random_config = osp.join(CONFIG_DIR, METHODS['SIM (release: dense)'])
+    det_root = osp.join(DATA_ROOT, 'det')
     for name in evaluated:
-        stages.start(f'evaluate {name} (kNN, linear, dense probe, Mask '
-                     'R-CNN)')
+        stages.start(f'evaluate {name} (kNN, linear, dense probe)')
         config = random_config if name == RANDOM else osp.join(
             CONFIG_DIR, METHODS[name])
         ckpt = checkpoints.get(name)
         work_dir = osp.join(args.work_dir, 'eval', _slug(name))
         os.makedirs(work_dir, exist_ok=True)
         results[name] = classification_metrics(config, ckpt)
-        results[name].update(
-            dense_metrics(config, ckpt, osp.join(DATA_ROOT, 'det')))
+        results[name].update(dense_metrics(config, ckpt, det_root))
+        print(name, results[name], flush=True)
         encoder = encoder_checkpoint(config, ckpt,
                                      osp.join(work_dir, 'encoder.pth'))
-        results[name].update(
-            detection_metrics(encoder, osp.join(DATA_ROOT, 'det'),
-                              osp.join(work_dir, 'det'), args.det_iters))
+        # random init: the detector's own (ViTDet's) initialisation of
+        # the same backbone arch, as in the quick start
+        det_jobs[name] = dict(
+            encoder=None if name == RANDOM else encoder,
+            arch_from=encoder if name == RANDOM else None,
+            det_root=det_root,
+            work_dir=osp.join(work_dir, 'det'),
+            iters=args.det_iters)
+    stages.start(f'fine-tune Mask R-CNN x {len(det_jobs)} '
+                 f'({args.det_workers} at once)')
+    for name, det in run_detections(det_jobs, args.det_workers,
+                                    args.num_threads).items():
+        results[name].update(det)
         print(name, results[name], flush=True)
     stages.finish()
     table = markdown_table(results)

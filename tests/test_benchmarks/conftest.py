@@ -12,7 +12,7 @@ from mmsim.datasets import generate_shapes_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 QUICK_START = osp.join(REPO, 'configs', 'sim',
-                       'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py')
+                       'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
 NUM_TRAIN, NUM_VAL = 16, 8
 
 

@@ -34,3 +34,28 @@ def test_table_has_every_column():
     lines = replay.markdown_table({'MAE': row}).splitlines()
     assert 'dense-probe mIoU' in lines[0]
     assert lines[2] == '| MAE | 1.0 | 2.0 | 3.0 | 4.0 | 5.0 |'
+
+
+def test_detections_run_in_two_processes(shapes_det_root, tmp_path):
+    """The detection column's jobs, two spawned processes at once: a
+    converted encoder and the detector's own random init of its arch,
+    each through mmdet's runner and CocoMetric (2 iterations)."""
+    config = osp.join(replay.CONFIG_DIR, replay.METHODS['SIM (release: dense)'])
+    with DefaultScope.overwrite_default_scope('mmselfsup'):
+        encoder = replay.encoder_checkpoint(config, None,
+                                            str(tmp_path / 'encoder.pth'))
+    jobs = {
+        'SIM': dict(encoder=encoder, det_root=shapes_det_root,
+                    work_dir=str(tmp_path / 'sim'), iters=2),
+        'random': dict(encoder=None, arch_from=encoder,
+                       det_root=shapes_det_root,
+                       work_dir=str(tmp_path / 'random'), iters=2),
+    }
+    results = replay.run_detections(jobs, workers=2, num_threads=1)
+    assert set(results) == {'SIM', 'random'}
+    for metrics in results.values():
+        assert set(metrics) == {'box', 'mask'}
+        assert all(0 <= v <= 100 for v in metrics.values())
+    # the SIM job loaded the converted encoder, the random one did not
+    assert osp.isfile(tmp_path / 'sim' / 'sim_vitdet_backbone.pth')
+    assert not osp.exists(tmp_path / 'random' / 'sim_vitdet_backbone.pth')

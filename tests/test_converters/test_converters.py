@@ -212,7 +212,7 @@ def test_save_checkpoint_is_atomic(tmp_path, monkeypatch):
 
 SIM_TINY_CONFIG = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
-    'sim', 'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py')
+    'sim', 'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
 
 
 @pytest.mark.skipif(

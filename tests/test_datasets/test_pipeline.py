@@ -17,7 +17,7 @@ SHIPPED = {
     (224, 14, 118, (0.08, 1.)),
     'sim-global-dense_vit-base-p16_16xb256-amp-coslr-400e_in1k.py':
     (224, 14, 118, (0.2, 1.)),
-    'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py': (96, 6, 22, (0.2, 1.)),
+    'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py': (96, 6, 22, (0.2, 1.)),
 }
 
 

@@ -13,7 +13,7 @@ from mmselfsup.registry import MODELS, TRANSFORMS
 from PIL import Image
 
 CONFIGS = osp.join(osp.dirname(__file__), '..', '..', 'configs', 'sim')
-QUICK_START = 'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py'
+QUICK_START = 'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py'
 IMAGENET = 'sim_vit-base-p16_16xb256-amp-coslr-1600e_in1k.py'
 # (width, height): one pixel, smaller than every crop, both aspects, thin
 SIZES = [(1, 1), (10, 7), (7, 10), (2, 3), (3, 500), (500, 1)]

@@ -134,7 +134,7 @@ def test_continued_pre_training_starts_from_the_converted_weights(
     converted file's, every tensor (target included); the log names it."""
     line = command(GUIDE, 'python tools/train.py')
     config = osp.join(workspace, 'configs', 'sim',
-                      'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py')
+                      'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
     start = str(tmp_path / 'start.pth')
     wrapper = tmp_path / 'with_start_weights.py'
     wrapper.write_text(f"""
@@ -153,7 +153,7 @@ custom_hooks = [dict(type='StartWeightsHook', out={start!r})]
             line,
             workspace,
             shrink,
-            replace={'configs/sim/sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py':
+            replace={'configs/sim/sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py':
                      str(wrapper)}))
     converted = 'checkpoints/sim-tiny-release_mmsim.pth'
     assert f'Load checkpoint from {converted}' in output

@@ -27,7 +27,7 @@ from seg_quickstart_lib import (  # noqa: E402
 TINY_SIM = dict(embed_dims=64, num_layers=4, num_heads=2, img_size=96)
 #: The pre-training config whose initialisation the ``init`` run takes.
 SIM_CONFIG = osp.join(REPO, 'configs', 'sim',
-                      'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py')
+                      'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
 import dense_probe as tool  # noqa: E402
 
 CONFIG = osp.join(REPO, 'configs', 'sim',
-                  'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py')
+                  'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
 
 
 def test_checkpoint_and_random_init(shapes_det_root, tmp_path, capsys):

@@ -19,7 +19,7 @@ from tests._subprocess_env import cpu_subprocess_env
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 CONFIG = osp.join(REPO, 'configs', 'sim',
-                  'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py')
+                  'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
 EPOCHS, ITERS_PER_EPOCH = 3, 4  # 32 images, batch 8
 ENV = cpu_subprocess_env()
 

@@ -80,7 +80,7 @@ def test_auto_scale_lr_needs_a_base_batch(tmp_path):
     tool = _load_train_tool()
     config = tmp_path / 'no_base.py'
     config.write_text("_base_ = '" + osp.join(
-        REPO, 'configs', 'sim', 'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py'
+        REPO, 'configs', 'sim', 'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py'
     ) + "'\nauto_scale_lr = dict(_delete_=True)\n")
     with pytest.raises(ValueError, match=r'--auto-scale-lr needs '
                        r'auto_scale_lr.base_batch_size .* in .*no_base.py'):

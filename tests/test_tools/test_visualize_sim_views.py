@@ -14,7 +14,7 @@ from mmsim.datasets import generate_shapes_dataset
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'sim',
-                  'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py')
+                  'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
 
 
 def load_tool():

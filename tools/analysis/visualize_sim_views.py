@@ -10,8 +10,8 @@ pre-processor; the views are shown un-normalised, in RGB.
 Example::
 
     python tools/analysis/visualize_sim_views.py \\
-        configs/sim/sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py \\
-        --checkpoint work_dirs/quickstart_sim/epoch_10.pth \\
+        configs/sim/sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py \\
+        --checkpoint work_dirs/quickstart_sim/epoch_8.pth \\
         --out docs/images/sim_views.png
 """
 import argparse

@@ -5,11 +5,11 @@ classifier on its frozen patch tokens (``mmsim.evaluation.dense_probe``).
 Example (after the quick start)::
 
     python tools/benchmarks/dense_probe.py \
-        configs/sim/sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py \
-        work_dirs/quickstart_sim/epoch_10.pth --data-root data/shapes/det
+        configs/sim/sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py \
+        work_dirs/quickstart_sim/epoch_8.pth --data-root data/shapes/det
     # the same encoder at its random init, for the floor:
     python tools/benchmarks/dense_probe.py \
-        configs/sim/sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py random \
+        configs/sim/sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py random \
         --data-root data/shapes/det
 
 CONFIG is the pre-training config (any mmselfsup algorithm with an mmcls

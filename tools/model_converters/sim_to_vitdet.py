@@ -4,7 +4,7 @@
 Example::
 
     python tools/model_converters/sim_to_vitdet.py \
-        work_dirs/sim/epoch_10.pth checkpoints/sim_vitdet-backbone.pth
+        work_dirs/sim/epoch_8.pth checkpoints/sim_vitdet-backbone.pth
 """
 import argparse
 import sys

@@ -10,6 +10,9 @@ from mmselfsup.registry import MODELS
 from ..utils import (fuse_attention, gather_tokens, grid_sincos_pos_embed,
                      visible_indices)
 
+#: Choices of :class:`SIMViT`'s ``linear_init``.
+LINEAR_INITS = ('xavier_uniform', 'trunc_normal')
+
 
 @MODELS.register_module()
 class SIMViT(VisionTransformer):
@@ -46,6 +49,13 @@ class SIMViT(VisionTransformer):
             older torch) instead of mmcls's. Defaults to True.
         with_cp (bool): Activation checkpointing of the blocks (saves memory
             for a recompute). Defaults to False.
+        linear_init (str): Init of the blocks' Linear weights:
+            ``'xavier_uniform'`` (the release's, spec §2) or
+            ``'trunc_normal'`` (std 0.02, as ViTDet's and mmcls's random
+            init; not the release's: the CPU-sized configs use it because
+            at their short schedules the xavier scale fine-tunes worse,
+            docs/benchmarks/dense_transfer_log.md). Defaults to
+            ``'xavier_uniform'``.
         init_cfg (dict | list, optional): Initialisation config.
     """
 
@@ -59,7 +69,11 @@ class SIMViT(VisionTransformer):
                  frozen_patch_embed: bool = True,
                  fused_attention: bool = True,
                  with_cp: bool = False,
+                 linear_init: str = 'xavier_uniform',
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
+        if linear_init not in LINEAR_INITS:
+            raise ValueError(f'SIMViT linear_init must be one of '
+                             f'{LINEAR_INITS}, got {linear_init!r}')
         if not isinstance(img_size, int) or not isinstance(patch_size, int):
             raise TypeError('SIMViT takes square inputs: img_size and '
                             'patch_size must be ints, got '
@@ -97,11 +111,13 @@ class SIMViT(VisionTransformer):
         if frozen_patch_embed:
             self.patch_embed.requires_grad_(False)
         self.with_cp = with_cp
+        self.linear_init = linear_init
         if fused_attention:
             fuse_attention(self.layers)
 
     def init_weights(self) -> None:
-        """SIM's init (spec §2): xavier-uniform Linear weights with zero
+        """SIM's init (spec §2): xavier-uniform Linear weights (or, with
+        ``linear_init='trunc_normal'``, truncated normal std 0.02) with zero
         bias, unit LayerNorms, cls token N(0, 0.02), patch embedding
         xavier-uniform on its (D, 3 * p * p) view with PyTorch's default
         bias. A ``Pretrained`` init_cfg loads weights instead."""
@@ -111,7 +127,10 @@ class SIMViT(VisionTransformer):
             return
         for module in self.modules():
             if isinstance(module, nn.Linear):
-                nn.init.xavier_uniform_(module.weight)
+                if self.linear_init == 'trunc_normal':
+                    nn.init.trunc_normal_(module.weight, std=.02)
+                else:
+                    nn.init.xavier_uniform_(module.weight)
                 if module.bias is not None:
                     nn.init.zeros_(module.bias)
             elif isinstance(module, nn.LayerNorm):

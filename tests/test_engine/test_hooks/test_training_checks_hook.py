@@ -16,7 +16,7 @@ from tests._dist_utils import run_distributed
 
 QUICK_START = osp.join(
     osp.dirname(__file__), '..', '..', '..', 'configs', 'sim',
-    'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py')
+    'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
 
 
 @pytest.fixture(scope='module')

@@ -17,7 +17,7 @@ from mmsim.datasets import generate_shapes_dataset
 
 REPO = osp.join(osp.dirname(__file__), '..', '..', '..')
 CONFIG = osp.join(REPO, 'configs', 'sim',
-                  'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py')
+                  'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 
 

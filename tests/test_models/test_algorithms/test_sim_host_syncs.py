@@ -31,7 +31,7 @@ from mmsim.datasets.shapes import generate_shapes_dataset
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
 QUICK_START = osp.join(REPO, 'configs', 'sim',
-                       'sim_vit-tiny-p16_1xb32-coslr-10e_shapes.py')
+                       'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
 MMSIM_DIR = osp.dirname(osp.abspath(mmsim.__file__)) + osp.sep
 TORCH_DIR = osp.dirname(osp.abspath(torch.__file__)) + osp.sep
 # Tensor methods that read a value on the host (or, for nonzero, wait for

@@ -116,3 +116,25 @@ def test_bad_inputs():
     mask[1, :4] = True
     with pytest.raises(ValueError, match='same number'):
         model(torch.randn(2, 3, 32, 32), mask)
+
+
+def test_trunc_normal_linear_init():
+    model = MODELS.build({**BACKBONE, 'linear_init': 'trunc_normal'})
+    model.init_weights()
+    weights = torch.cat([
+        m.weight.flatten() for m in model.modules()
+        if isinstance(m, torch.nn.Linear)
+    ])
+    # std 0.02 against xavier's (6 / (32 + 96)) ** 0.5 / 3 ** 0.5 = 0.125
+    assert 0.018 < weights.std() < 0.022
+    assert weights.abs().max() < 0.02 * 6
+    assert torch.all(model.layers[0].attn.qkv.bias == 0)
+    # the patch embedding keeps SIM's xavier init (not a Linear)
+    patch = model.patch_embed.projection.weight
+    bound = (6 / (patch.shape[0] + patch[0].numel()))**0.5
+    assert patch.abs().max() > 0.8 * bound
+
+
+def test_bad_linear_init():
+    with pytest.raises(ValueError, match="linear_init.*'normal'"):
+        MODELS.build({**BACKBONE, 'linear_init': 'normal'})
