@@ -2,8 +2,8 @@
 """The quick start's kNN monitor rises above chance while SIM pre-trains.
 
 The quick start itself (its config and its default 2,000 + 400 generated
-images, 10 epochs = 620 iterations, the monitor every 2 epochs), through
-mmengine's Runner: about 3 min on 2 cores, the suite's longest test
+images, 8 epochs = 496 iterations, the monitor every 4 epochs), through
+mmengine's Runner: about 6 min on 2 cores, the suite's longest test
 (marked ``slow``: CI's ``tools/test.sh`` deselects it). The
 monitor's epoch-0 entry reads the random-init encoder, so one run measures
 both sides of the threshold.
@@ -16,11 +16,11 @@ from tests.test_engine.test_sim_runner import quickstart_cfg
 from mmsim.datasets.shapes import SHAPE_CLASSES, generate_shapes_dataset
 from mmsim.engine.hooks import KNNMonitorHook
 
-# Chance is 12.5 % (8 classes). The random-init encoder reads a little of
-# the pattern statistics (31.5 % measured); 45 % needs learnt features
-# (the trained encoder: 46.8 % measured on 2026-12-02 with per-rank
-# seeding; 51.5 % before).
-THRESHOLD = 45.
+# Chance is 12.5 % (8 classes). The random-init encoder (truncated-normal
+# linears) reads a little of the pattern statistics (27.0 % measured);
+# 35 % needs learnt features (the trained encoder: 40.75 % measured on
+# 2026-12-03; the xavier-init 10-epoch run of 2026-12-02: 31.5 -> 46.8).
+THRESHOLD = 35.
 
 
 @pytest.fixture(scope='module')
@@ -30,7 +30,7 @@ def quickstart_shapes_root(tmp_path_factory):
     return str(root) + '/'
 
 
-@pytest.mark.slow  # ~3 min on 2 cores: run with `tools/test.sh -m slow`
+@pytest.mark.slow  # ~6 min on 2 cores: run with `tools/test.sh -m slow`
 def test_quickstart_knn_rises_above_what_random_init_reaches(
         quickstart_shapes_root, tmp_path):
     cfg = quickstart_cfg(quickstart_shapes_root, str(tmp_path))
@@ -39,9 +39,9 @@ def test_quickstart_knn_rises_above_what_random_init_reaches(
     (monitor, ) = [h for h in runner.hooks if isinstance(h, KNNMonitorHook)]
     top1 = {entry['epoch']: entry['top1'] for entry in monitor.history}
     max_epochs = cfg.train_cfg.max_epochs
-    assert sorted(top1) == list(range(0, max_epochs + 1, 2))
+    assert sorted(top1) == list(range(0, max_epochs + 1, 4))
     random_init, trained = top1[0], top1[max_epochs]
     chance = 100. / len(SHAPE_CLASSES)
     assert chance < random_init < THRESHOLD, top1
     assert trained > THRESHOLD, top1
-    assert trained > random_init + 12, top1
+    assert trained > random_init + 10, top1
