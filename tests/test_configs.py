@@ -43,7 +43,7 @@ TINY_VIT = osp.join(REPO, 'configs', '_base_', 'models', 'vit-tiny-p16.py')
 COLOUR = osp.join(REPO, 'configs', 'sim', '_base_', 'sim_pipeline.py')
 # The detection quick start's 4-block ViT at 128 px is its own (the lead's
 # config; not one of the 6-block tiny ViT's users).
-OWN_VIT = ('mask-rcnn_sim-vit-tiny-p16_simple-fpn_1xb4-lsj128-300i_shapes.py',
+OWN_VIT = ('mask-rcnn_sim-vit-tiny-p16_simple-fpn_1xb4-lsj128-600i_shapes.py',
            )
 
 

@@ -42,7 +42,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='COCO-format folder from generate_shapes_dataset')
     parser.add_argument('--work-dir', default='work_dirs/det_quickstart')
     parser.add_argument(
-        '--max-iters', type=int, help='training iterations (default 200)')
+        '--max-iters',
+        type=int,
+        help="training iterations (default: the config's, 600)")
     parser.add_argument(
         '--num-heads',
         type=int,

@@ -26,7 +26,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: The tiny CPU config, in the repository's ``configs`` folder.
 TINY_CONFIG = osp.join(
     REPO, 'configs', 'benchmarks', 'mmdetection', 'coco',
-    'mask-rcnn_sim-vit-tiny-p16_simple-fpn_1xb4-lsj128-300i_shapes.py')
+    'mask-rcnn_sim-vit-tiny-p16_simple-fpn_1xb4-lsj128-600i_shapes.py')
 
 
 def coco_classes(ann_file: str) -> Tuple[str, ...]:

@@ -52,9 +52,9 @@ NUM_CLASSES = 8
 DENSE_PROBE = dict(max_train_images=400, max_val_images=200)
 #: Stage costs relative to a pre-training (about 270 s), for the ETA:
 #: the frozen-feature evaluations of one encoder, and one round of
-#: Mask R-CNN fine-tunes (one per worker at once, about 300 s).
+#: Mask R-CNN fine-tunes (one per worker at once, about 270 s).
 EVAL_WEIGHT = 0.15
-DET_ROUND_WEIGHT = 1.1
+DET_ROUND_WEIGHT = 1.0
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -67,7 +67,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-det-train', type=int, default=800)
     parser.add_argument('--num-det-val', type=int, default=200)
     parser.add_argument(
-        '--det-iters', type=int, default=300, help='Mask R-CNN iterations')
+        '--det-iters', type=int, default=600, help='Mask R-CNN iterations')
     parser.add_argument(
         '--methods',
         nargs='+',
