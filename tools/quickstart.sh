@@ -7,7 +7,7 @@
 # detector's own random init (at once, one thread each), and print a
 # summary table with the phase times. SKIP_DET=1 stops after pre-training;
 # DET_INIT=1 also fine-tunes the encoder at its initialisation (a third
-# run: about 4 more minutes on 2 cores).
+# run on the same two cores: a few more minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$(date +%s)
