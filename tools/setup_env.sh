@@ -30,6 +30,8 @@ fi
   "pycocotools>=2.0,<2.1" pytest pytest-timeout matplotlib
 # ADE20k transfer (configs/benchmarks/mmsegmentation): mmseg and its pure-Python deps
 "${pip[@]}" mmsegmentation==1.2.2 ftfy regex prettytable
+# Linters of tools/lint.sh (settings in setup.cfg), run by tools/test.sh
+"${pip[@]}" flake8==7.5.0 isort==9.0.2 yapf==0.43.0
 "${pip[@]}" --no-build-isolation --no-deps -e "$root"
 "$venv/bin/python" -c "import torch, mmcv.ops, mmengine, mmcls, mmselfsup, mmdet, mmseg, mmsim; print('[setup_env] ok: torch', torch.__version__, 'mmcv', mmcv.__version__, 'mmselfsup', mmselfsup.__version__, 'mmdet', mmdet.__version__, 'mmseg', mmseg.__version__)" >&2
 echo "$want" > "$stamp"
