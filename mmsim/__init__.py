@@ -1,10 +1,16 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 """mmsim: Siamese Image Modeling for mmselfsup (and mmdet, via mmsim.det).
 
-Importing the package registers its datasets, transforms, models and hooks in
-mmselfsup's registries; mmdet components live in :mod:`mmsim.det`.
+Importing the package registers its checkpoint hook, runner and optimiser
+constructor in mmengine's registries at once, and its transforms, models
+and training hooks in mmselfsup's registries as soon as mmselfsup is
+imported (at once if it already is; :mod:`mmsim.registration`), so that
+``import mmsim.det``, ``mmsim.layers`` or the converters never import
+mmselfsup or mmcls. mmdet components live in :mod:`mmsim.det`.
 """
+from .registration import register_components
 from .version import __version__
-from . import datasets, engine, models  # noqa: F401,E402  (registers components)
+
+register_components()
 
 __all__ = ['__version__']

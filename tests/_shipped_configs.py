@@ -10,3 +10,11 @@ SHIPPED_CONFIGS = sorted(
     glob.glob(
         osp.join(REPO, 'benchmarks', 'replay', 'configs', '**', '*.py'),
         recursive=True))
+#: The tiny CPU configs of the transfer quick start, by task (as
+#: tools/transfer_quickstart.py resolves them).
+TRANSFER_CONFIGS = dict(
+    det=osp.join(
+        REPO, 'configs', 'benchmarks', 'mmdetection', 'coco',
+        'mask-rcnn_sim-vit-tiny-p16_simple-fpn_1xb4-lsj128-600i_shapes.py'),
+    seg=osp.join(REPO, 'configs', 'benchmarks', 'mmsegmentation', 'shapes',
+                 'upernet_sim-vit-tiny-p16_1xb8-300i_shapes-128x128.py'))

@@ -28,8 +28,9 @@ if [ "${SKIP_DET:-0}" != 1 ]; then
   rm -f "$det/metrics.json"
   init=()
   if [ "${DET_INIT:-0}" = 1 ]; then init=(--init-config "$cfg"); fi
-  $py tools/det_quickstart.py --checkpoint "$ckpt" --data-root data/shapes/det \
-    --work-dir "$det" ${init[@]+"${init[@]}"} --also-random-init --parallel
+  $py tools/transfer_quickstart.py --task det --checkpoint "$ckpt" \
+    --data-root data/shapes/det --work-dir "$det" ${init[@]+"${init[@]}"} \
+    --also-random-init --parallel
 fi
 t4=$(date +%s)
 $py tools/quickstart_summary.py --pretrain-work-dir "$work" \

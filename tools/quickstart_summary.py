@@ -47,7 +47,7 @@ def summary_table(records: List[dict],
     Args:
         records (list[dict]): Pre-training scalars (:func:`logged_scalars`).
         det_metrics (dict, optional): ``{init: {coco/bbox_mAP: ...}}`` as
-            ``tools/det_quickstart.py`` writes it.
+            ``tools/transfer_quickstart.py --task det`` writes it.
         times (dict, optional): Seconds per phase.
 
     Returns:
@@ -84,7 +84,9 @@ def summary_table(records: List[dict],
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--pretrain-work-dir', required=True)
-    parser.add_argument('--det-metrics', help='det_quickstart metrics.json')
+    parser.add_argument(
+        '--det-metrics',
+        help='metrics.json of transfer_quickstart.py --task det')
     parser.add_argument(
         '--times',
         nargs='*',

@@ -14,9 +14,9 @@ the generated COCO-format set through mmsim's mmdet path.
 Prints one markdown table and writes it, the loss and kNN-versus-epoch
 plots, the command, machine and wall time under ``--out``.
 
-Example::
+Example (from the repository root)::
 
-    python benchmarks/replay/run.py --out docs/benchmarks/replay
+    python -m benchmarks.replay.run --out docs/benchmarks/replay
 """
 import argparse
 import datetime
@@ -30,15 +30,22 @@ import sys
 import time
 from typing import Dict, List, Optional
 
-import torch
+if not __package__:  # run as a file: the benchmarks package is not found
+    sys.exit('benchmarks/replay/run.py is a module: run it from the '
+             'repository root as `python -m benchmarks.replay.run ...`')
+
+import torch  # noqa: E402
+
+from benchmarks._progress import StageProgress  # noqa: E402
+from mmsim.transfer import run_finetunes  # noqa: E402
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
-if REPO not in sys.path:  # run as a script: benchmarks/ is not importable
-    sys.path.insert(0, REPO)
-from benchmarks._progress import StageProgress  # noqa: E402
-
 CONFIG_DIR = osp.join(HERE, 'configs')
+#: The detection column's config: the quick start's tiny Mask R-CNN.
+DET_CONFIG = osp.join(
+    REPO, 'configs', 'benchmarks', 'mmdetection', 'coco',
+    'mask-rcnn_sim-vit-tiny-p16_simple-fpn_1xb4-lsj128-600i_shapes.py')
 DATA_ROOT = 'data/replay_shapes'  # the configs' data root, from the repo
 # Rows in the paper's order (spec section 5), then the floor.
 METHODS = {
@@ -199,49 +206,46 @@ def encoder_checkpoint(config: str, checkpoint: Optional[str],
     return path
 
 
-def detection_metrics(encoder: Optional[str],
-                      det_root: str,
-                      work_dir: str,
-                      iters: int,
-                      arch_from: Optional[str] = None,
-                      num_threads: Optional[int] = None) -> Dict[str, float]:
-    """Box / mask AP (%) of the tiny Mask R-CNN fine-tuned from an encoder
-    checkpoint, or (``encoder=None``) from the detector's own random init
-    with ``arch_from``'s backbone arch. Top-level, so that a spawned
-    process can run it."""
-    if num_threads:
-        torch.set_num_threads(num_threads)
-    os.chdir(REPO)
-    import mmsim.det  # noqa: F401  (registers the detection side)
-    if osp.join(REPO, 'tools') not in sys.path:
-        sys.path.insert(0, osp.join(REPO, 'tools'))
-    from det_quickstart_lib import run_det_quickstart
-    metrics = run_det_quickstart(
-        det_root, work_dir, sim_checkpoint=encoder, max_iters=iters,
-        num_heads=3, arch_from=arch_from)
-    return dict(
-        box=100 * metrics['coco/bbox_mAP'],
-        mask=100 * metrics['coco/segm_mAP'])
-
-
 def run_detections(jobs: Dict[str, dict], workers: int,
                    num_threads: int) -> Dict[str, Dict[str, float]]:
-    """:func:`detection_metrics` of every job (name -> its kwargs), with
-    ``workers`` spawned processes of one thread each when above 1."""
-    if workers <= 1:
-        return {
-            name: detection_metrics(**job, num_threads=num_threads)
-            for name, job in jobs.items()
-        }
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    context = multiprocessing.get_context('spawn')
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = {
-            name: pool.submit(detection_metrics, **job, num_threads=1)
-            for name, job in jobs.items()
-        }
-        return {name: f.result() for name, f in futures.items()}
+    """Box / mask AP (%) of the tiny Mask R-CNN fine-tuned from each job's
+    encoder checkpoint (``encoder``), or (``encoder=None``) from the
+    detector's own random init with ``arch_from``'s backbone arch, through
+    the package's fine-tune driver: ``workers`` spawned processes of one
+    thread each when above 1, else one after another with ``num_threads``;
+    each job's lines labelled with its name.
+
+    Args:
+        jobs (dict[str, dict]): Name -> ``encoder``, ``det_root``,
+            ``work_dir``, ``iters`` and optionally ``arch_from``.
+        workers (int): Fine-tunes at once.
+        num_threads (int): Torch threads when one after another.
+
+    Returns:
+        dict[str, dict[str, float]]: ``box`` and ``mask`` AP by name.
+    """
+    runs = {
+        name: dict(
+            data_root=job['det_root'],
+            work_dir=job['work_dir'],
+            sim_checkpoint=job['encoder'],
+            max_iters=job['iters'],
+            arch_from=job.get('arch_from'))
+        for name, job in jobs.items()
+    }
+    results = run_finetunes(
+        'det',
+        DET_CONFIG,
+        runs,
+        workers=workers,
+        num_threads=num_threads if workers <= 1 else 1,
+        num_heads=3)
+    return {
+        name: dict(
+            box=100 * metrics['coco/bbox_mAP'],
+            mask=100 * metrics['coco/segm_mAP'])
+        for name, metrics in results.items()
+    }
 
 
 def markdown_table(results: Dict[str, Dict[str, float]]) -> str:
@@ -369,7 +373,7 @@ def main(argv=None) -> int:
     table = markdown_table(results)
     plots = plot_curves(curves, args.out, results[RANDOM]['knn'])
     wall = time.time() - start
-    command = 'python benchmarks/replay/run.py ' + ' '.join(
+    command = 'python -m benchmarks.replay.run ' + ' '.join(
         argv if argv is not None else sys.argv[1:])
     report = [
         '# Replay: SIM vs MAE vs MoCo v3 vs random init on generated shapes',

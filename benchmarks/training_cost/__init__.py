@@ -1,5 +1,6 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 """Training-cost benchmark: SIM against mmselfsup's MAE and MoCo v3.
 
-Run ``python benchmarks/training_cost/run.py``; see the README here.
+Run ``python -m benchmarks.training_cost.run`` from the repository root;
+see the README here.
 """

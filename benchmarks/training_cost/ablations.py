@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.model import BaseModel
 
-from mmsim.models.utils import SIMTokenBN, grid_sincos_pos_embed
+from mmsim.layers import grid_sincos_pos_embed
+from mmsim.layers.token_batch_norm import SIMTokenBN
 
 #: Variant name -> (what is reverted, the "before" form measured).
 VARIANTS: Dict[str, Tuple[str, str]] = {
@@ -75,20 +76,38 @@ def _loop_update_parameters(self, model: torch.nn.Module,
 
 
 def _gather_visible_loop(tokens: torch.Tensor,
-                         mask: torch.Tensor,
-                         num_visible: Optional[int] = None) -> torch.Tensor:
+                         mask: torch.Tensor) -> torch.Tensor:
     """``SIMViT.gather_visible`` one sample at a time (boolean masks).
 
     Args:
         tokens (torch.Tensor): (B, N, C).
         mask (torch.Tensor): (B, N) or (B, G, G), nonzero = masked.
-        num_visible (int, optional): Unused (the loop counts itself).
 
     Returns:
         torch.Tensor: (B, N - K, C).
     """
     visible = ~mask.reshape(tokens.shape[0], -1).bool()
     return torch.stack([t[v] for t, v in zip(tokens, visible)])
+
+
+def _mask_instead_of_indices(backbone: torch.nn.Module) -> Callable:
+    """``backbone.forward`` that turns the step's visible positions (B, V)
+    back into a boolean mask (B, G * G), the encoder's input before the
+    indices were computed once per step, so the encoder gathers through
+    ``gather_visible`` (the loop above in this variant)."""
+    forward = backbone.forward
+
+    def forward_from_mask(x: torch.Tensor,
+                          mask: Optional[torch.Tensor] = None,
+                          visible: Optional[torch.Tensor] = None):
+        if visible is not None:
+            mask = visible.new_ones(visible.shape[0],
+                                    backbone.grid_size**2,
+                                    dtype=torch.bool).scatter_(
+                                        1, visible, False)
+        return forward(x, mask=mask)
+
+    return forward_from_mask
 
 
 def _rebuild_pos_embeds(module: torch.nn.Module, _args) -> None:
@@ -133,6 +152,7 @@ def apply_to_model(model: torch.nn.Module, variant: str) -> List[Callable]:
             _loop_update_parameters, model.target)
     elif variant == 'gather_loop':
         model.backbone.gather_visible = _gather_visible_loop
+        model.backbone.forward = _mask_instead_of_indices(model.backbone)
     elif variant == 'pos_embed_rebuilt':
         handles.append(
             model.neck.register_forward_pre_hook(_rebuild_pos_embeds))

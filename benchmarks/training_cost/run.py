@@ -11,9 +11,9 @@ process (interleaved over rounds):
 4. a ``torch.profiler`` table of one SIM ViT-B step;
 5. an ablation of SIM's speed changes (each reverted).
 
-Usage::
+Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/training_cost/run.py [--device cpu|cuda]
+    .venv/bin/python -m benchmarks.training_cost.run [--device cpu|cuda]
         [--batch 8] [--out docs/benchmarks]
 
 prints markdown tables and writes ``training_cost.md``,
@@ -30,16 +30,16 @@ import tempfile
 import time
 from typing import Dict, List, Optional
 
-if __package__ in (None, ''):
-    sys.path.insert(
-        0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+if not __package__:  # run as a file: the benchmarks package is not found
+    sys.exit('benchmarks/training_cost/run.py is a module: run it from the '
+             'repository root as `python -m benchmarks.training_cost.run ...`')
 
 from benchmarks._progress import StageProgress  # noqa: E402
 from benchmarks.training_cost import report  # noqa: E402
 from benchmarks.training_cost.ablations import VARIANTS  # noqa: E402
 from benchmarks.training_cost.images import generate_jpegs  # noqa: E402
-from benchmarks.training_cost.memory import (available_ram_mib,  # noqa: E402
-                                             machine_info)
+from benchmarks.training_cost.memory import available_ram_mib  # noqa: E402
+from benchmarks.training_cost.memory import machine_info  # noqa: E402
 from benchmarks.training_cost.models import REPO_ROOT  # noqa: E402
 from benchmarks.training_cost.worker import RESULT_PREFIX  # noqa: E402
 
@@ -246,7 +246,7 @@ def build_markdown(args, results: Dict, wall_s: float) -> str:
     import mmselfsup
     import torch
     info = machine_info()
-    cmd = ' '.join(['.venv/bin/python', 'benchmarks/training_cost/run.py'] +
+    cmd = ' '.join(['.venv/bin/python', '-m', 'benchmarks.training_cost.run'] +
                    results.get('argv', sys.argv[1:])) \
         if results.get('cli') else '(API call)'
     parts = [

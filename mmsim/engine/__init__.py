@@ -1,4 +1,21 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-from .hooks import *  # noqa: F401,F403
-from .optimizers import *  # noqa: F401,F403
-from .runner import *  # noqa: F401,F403
+"""Engine pieces; the mmselfsup-bound hooks are imported on first access
+(see :mod:`mmsim.engine.hooks`)."""
+from . import hooks
+from .hooks import AtomicCheckpointHook
+from .optimizers import SkipFrozenOptimWrapperConstructor
+from .runner import (EmptyDataError, SIMRunner, cpu_model_wrapper_cfg,
+                     init_cpu_process_group)
+
+
+def __getattr__(name: str):
+    if name in hooks.HOST_HOOKS:
+        return getattr(hooks, name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
+
+__all__ = [
+    'AtomicCheckpointHook', 'KNNMonitorHook', 'TrainingChecksHook',
+    'SkipFrozenOptimWrapperConstructor', 'EmptyDataError', 'SIMRunner',
+    'cpu_model_wrapper_cfg', 'init_cpu_process_group'
+]

@@ -14,14 +14,13 @@ def sim_prediction_and_target(
         normalise_as_loss: bool = True) -> Tuple[torch.Tensor, torch.Tensor]:
     """The prediction for, and the target of, every view-2 patch.
 
-    Calls the pieces ``SIM.loss`` is made of, without updating anything:
-    :meth:`SIM.sample_geometry`, :meth:`SIM.online_prediction` (the online
-    backbone on the visible patches of view 1, then the neck's prediction
-    for every view-2 patch, in the raster order of view 2's grid),
-    :meth:`SIM.target_features` (the momentum target on all of view 2, at
-    those same positions) and, with ``normalise_as_loss``,
-    :meth:`UniGradHead.normalise`. Norm layers run in the model's current
-    mode (``model.eval()`` uses the running statistics).
+    The model's own :meth:`SIM.predict_dense` (the pieces ``SIM.loss`` is
+    made of, without the loss or a target update: the online backbone on
+    the visible patches of view 1, the neck's prediction for every view-2
+    patch, the momentum target on all of view 2) and, with
+    ``normalise_as_loss``, :meth:`UniGradHead.normalise`. Norm layers run
+    in the model's current mode (``model.eval()`` uses the running
+    statistics).
 
     Args:
         model (torch.nn.Module): A ``SIM`` model.
@@ -38,14 +37,10 @@ def sim_prediction_and_target(
         float32 of shape (B, G * G, D), row ``r * G + c`` for view-2 patch
         ``(r, c)``.
     """
-    for name in ('sample_geometry', 'online_prediction', 'target_features'):
-        if not hasattr(model, name):
-            raise TypeError(f'{type(model).__name__} has no `{name}`: '
-                            'sim_prediction_and_target needs a SIM model')
-    view_1, view_2 = inputs[0], inputs[1]
-    mask, rel_pos = model.sample_geometry(data_samples, view_1.device)
-    pred = model.online_prediction(view_1, mask, rel_pos)
-    target = model.target_features(view_2)
+    if not hasattr(model, 'predict_dense'):
+        raise TypeError(f'{type(model).__name__} has no `predict_dense`: '
+                        'sim_prediction_and_target needs a SIM model')
+    pred, target = model.predict_dense(inputs, data_samples)
     if normalise_as_loss:
         return model.head.normalise(pred, target)
     return pred.float(), target.float()

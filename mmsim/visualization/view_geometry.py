@@ -1,25 +1,20 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-"""Where view-2 points land in view 1, from SIM's ``rel_pos`` (spec §1).
+"""Where view-2 points land in view 1, in pixels, from SIM's ``rel_pos``.
 
 Both views are ``S x S`` images. Pixel coordinates here are continuous
 ``(y, x)`` with ``(0, 0)`` the top-left corner of the top-left pixel, so the
 centre of pixel ``(k, l)`` is ``(k + 0.5, l + 0.5)`` and the centre of patch
 ``(r, c)`` of a ``G x G`` grid is ``((r + 0.5) * S / G, (c + 0.5) * S / G)``.
-
-With ``rel_pos = (di, dj, dh, dw, flip, fdj)`` a view-2 point ``(v, u)``
-lies in view 1 at::
-
-    y1 = di * S + dh * v
-    x1 = dj * S + dw * u           (no relative flip)
-    x1 = fdj * S - dw * u          (relative flip)
-
-which, at patch centres and in units of view-1 patches (minus 0.5), is the
-``y`` / ``x`` of the cross-view position embedding E2 (spec §2).
+The mapping is :func:`mmsim.geometry.decode_rel_pos` (the decoding the
+model's cross-view position embedding E2 uses, there in units of view-1
+patches minus 0.5), on one sample, in float64.
 """
 from typing import Sequence, Union
 
 import numpy as np
 import torch
+
+from ..geometry import decode_rel_pos
 
 ArrayLike = Union[np.ndarray, torch.Tensor, Sequence[float]]
 
@@ -73,18 +68,14 @@ def view2_to_view1(points: ArrayLike, rel_pos: ArrayLike,
         np.ndarray: float64 of shape (N, 2), ``(y, x)`` in view-1 pixels;
         may lie outside ``[0, S]`` where the views do not overlap.
     """
-    d_i, d_j, d_h, d_w, flip, flip_d_j = _rel_pos_array(rel_pos)
+    rel_pos = _rel_pos_array(rel_pos)
     if isinstance(points, torch.Tensor):
         points = points.detach().cpu().numpy()
     points = np.asarray(points, dtype=np.float64)
     if points.ndim != 2 or points.shape[1] != 2:
         raise ValueError('points must have shape (N, 2) as (y, x), got '
                          f'{points.shape}')
-    ys = d_i * view_size + d_h * points[:, 0]
-    if flip > 0.5:
-        xs = flip_d_j * view_size - d_w * points[:, 1]
-    else:
-        xs = d_j * view_size + d_w * points[:, 1]
+    ys, xs = decode_rel_pos(rel_pos, points[:, 0], points[:, 1], view_size)
     return np.stack([ys, xs], axis=1)
 
 

@@ -67,7 +67,7 @@ def sim_features(checkpoint, cfg):
 def test_build_feature_model_loads_the_sim_backbone(shapes_cls_root,
                                                     sim_checkpoint):
     path, backbone_state = sim_checkpoint
-    tool = load_tool('frozen_features')
+    from mmsim.evaluation import frozen_features as tool
     args = load_tool('knn').parse_args(
         [osp.join(SHAPES, 'vit-tiny-p16_knn-k20_shapes.py'), path])
     cfg = tool.load_config(args, 'knn')

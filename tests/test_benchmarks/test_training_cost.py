@@ -165,3 +165,31 @@ def test_report_tables_and_plot(tmp_path):
     path = str(tmp_path / 'mem.png')
     report.plot_loss_memory(losses, path)
     assert osp.getsize(path) > 1000
+
+
+def test_gather_loop_variant_gathers_sample_by_sample():
+    """The ``gather_loop`` form really runs the per-sample boolean gather
+    on what a step gives the encoder (the visible positions), with the
+    same tokens as the one gather."""
+    from mmselfsup.registry import MODELS
+
+    from benchmarks.training_cost.ablations import (_gather_visible_loop,
+                                                    apply_to_model)
+    from mmsim.layers import count_visible, visible_indices
+    from tests._model_cfgs import random_batch, tiny_sim_cfg
+
+    model = MODELS.build(tiny_sim_cfg())
+    model.init_weights()
+    views, samples = random_batch()
+    mask = torch.stack([s.mask.value for s in samples]).bool()
+    visible = visible_indices(mask, count_visible(mask, 16))
+    expected = model.backbone(views[0], visible=visible)[0]
+    apply_to_model(model, 'gather_loop')
+    assert model.backbone.gather_visible is _gather_visible_loop
+    masks = []
+    model.backbone.gather_visible = \
+        lambda tokens, mask: masks.append(mask) or _gather_visible_loop(
+            tokens, mask)
+    torch.testing.assert_close(
+        model.backbone(views[0], visible=visible)[0], expected)
+    assert len(masks) == 1 and torch.equal(masks[0], mask.flatten(1))

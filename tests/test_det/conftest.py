@@ -1,6 +1,5 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 import pytest
-import torch
 from mmengine.registry import DefaultScope, init_default_scope
 
 import mmsim.det  # noqa: F401  (registers the mmdet components)
@@ -20,14 +19,3 @@ def mmdet_scope():
     yield
     if previous is not None:
         init_default_scope(previous.scope_name)
-
-
-@pytest.fixture
-def one_thread():
-    """One torch thread for runner tests: on a shared 2-core machine two
-    threads ran the tiny detector 10x slower (70 s vs 7 s for 10
-    iterations) when another process held a core."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)

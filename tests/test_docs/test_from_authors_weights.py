@@ -11,9 +11,9 @@ import pytest
 import torch
 from mmengine.config import Config, DictAction
 
+from ..test_det._release_checkpoint import release_shapes
 from ._guide import check, command, make_workspace, read_guide
 from ._guide import run as run_command
-from ..test_det._release_checkpoint import release_shapes
 
 GUIDE = read_guide('from_authors_weights.md')
 TINY = dict(
@@ -27,7 +27,7 @@ def workspace(tmp_path_factory) -> str:
     for start in ('python -c', 'python tools/data/generate_shapes.py',
                   'python tools/model_converters/release_to_sim.py '
                   'sim_tiny_release.pth',
-                  'python tools/model_converters/release_to_vitdet.py '
+                  'python tools/model_converters/sim_to_vitdet.py --release '
                   'sim_tiny_release.pth'):
         check(run_command(command(GUIDE, start), root))
     return root
@@ -104,7 +104,8 @@ def test_detection_twin_fine_tunes_from_it(workspace):
     file loads into the tiny detector's backbone tensor for tensor."""
     output = check(
         run_command(
-            command(GUIDE, 'python tools/det_quickstart.py'), workspace,
+            command(GUIDE, 'python tools/transfer_quickstart.py --task det'),
+            workspace,
             ['--max-iters', '2']))
     assert '| SIM |' in output
     from mmsim.det import SIMViTDet

@@ -1,19 +1,43 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 """Helpers of the segmentation tests: mmseg's ``MAE`` backbone as our
-configs set it, the position-grid resize it applies when loading, and the
+configs set it, the position-grid resize it applies when loading, the
+quick start's tiny SIM and a tiny release to convert, and the
 ``sim_to_mmseg`` command-line tool."""
 import importlib.util
 import os.path as osp
 from types import ModuleType
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.config import Config
 from mmengine.registry import DefaultScope
+
+from ..test_det._sim_checkpoint import build_sim
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'model_converters', 'sim_to_mmseg.py')
+#: The tiny SIM of the quick start: 192 wide, 6 blocks of 3 heads, 96 px.
+TINY_SIM = osp.join(REPO, 'configs', 'sim', '_base_', 'sim_vit-tiny-p16.py')
+#: ``fake_release_state`` arguments of a tiny release.
+RELEASE = dict(depth=2, width=64, proj_depth=2, pred_depth=2, dec_width=32)
+
+
+def trained_tiny_sim() -> Tuple[nn.Module, Config]:
+    """The tiny SIM, its target moved off the online branch (as after
+    training), in eval mode, and its config."""
+    cfg = Config.fromfile(TINY_SIM)
+    model = build_sim(cfg.model)
+    with torch.no_grad():
+        for param in model.target.parameters():
+            param.add_(0.01)
+    return model.eval(), cfg
+
+
+def save_sim(model: nn.Module, path: str) -> None:
+    """Save a model's state dict as an mmengine checkpoint."""
+    torch.save(dict(meta=dict(), state_dict=model.state_dict()), path)
 
 
 def mae_backbone(

@@ -1,6 +1,7 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 """Only the segmentation side imports mmseg: the pre-training package, the
-converters and the detection side run without it."""
+transfer package (converters and fine-tune driver) and the detection side
+run without it."""
 import ast
 import glob
 import os
@@ -28,8 +29,9 @@ def test_no_module_of_the_package_imports_mmseg():
 
 def test_importing_mmsim_loads_no_mmseg():
     """In a fresh process: ``import mmsim`` (what pre-training configs
-    import), the converters and ``mmsim.det`` leave mmseg unimported."""
-    code = ('import sys, mmsim, mmsim.converters, mmsim.det; '
+    import), the transfer package, its former name ``mmsim.converters``
+    and ``mmsim.det`` leave mmseg unimported."""
+    code = ('import sys, mmsim, mmsim.transfer, mmsim.converters, mmsim.det; '
             "print(sorted(m for m in sys.modules if m.split('.')[0] == "
             "'mmseg'))")
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}

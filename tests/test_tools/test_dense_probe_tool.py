@@ -2,7 +2,8 @@
 """tools/benchmarks/dense_probe.py on a tiny generated set."""
 import json
 import os.path as osp
-import sys
+import runpy
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -10,8 +11,8 @@ import torch
 from mmsim.evaluation import build_pretrain_model
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools', 'benchmarks'))
-import dense_probe as tool  # noqa: E402
+tool = SimpleNamespace(
+    **runpy.run_path(osp.join(REPO, 'tools', 'benchmarks', 'dense_probe.py')))
 
 CONFIG = osp.join(REPO, 'configs', 'sim',
                   'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
@@ -27,7 +28,8 @@ def test_checkpoint_and_random_init(shapes_det_root, tmp_path, capsys):
     for name in (ckpt, 'random'):
         work_dir = str(tmp_path / ('out_' + osp.basename(name)))
         assert tool.main([
-            CONFIG, name, '--data-root', shapes_det_root, '--work-dir', work_dir
+            CONFIG, name, '--data-root', shapes_det_root, '--work-dir',
+            work_dir
         ]) == 0
         with open(osp.join(work_dir, 'dense_probe.json')) as f:
             results[name] = json.load(f)

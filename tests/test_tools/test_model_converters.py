@@ -11,8 +11,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from mmsim.converters.phases import format_size
-
+from mmsim.transfer.phases import format_size
 from ..test_det._release_checkpoint import fake_release_state
 from ..test_det._sim_checkpoint import save_sim_checkpoint, tiny_sim_model_cfg
 
@@ -369,10 +368,12 @@ def test_refused_input_leaves_an_existing_output_untouched(
     assert sorted(p.name for p in tmp_path.iterdir()) == ['bad.pth', 'out.pth']
 
 
-# The converters are pre-training tools too: they must run without mmdet.
-BLOCKED_MMDET_RUNNER = '''
+# The converters are pre-training tools too: they must run without mmdet
+# (and without mmseg, unless sim_to_mmseg's --config check is asked for).
+BLOCKED_TOOLBOX_RUNNER = '''
 import json, runpy, sys
 sys.modules['mmdet'] = None  # `import mmdet` (and mmdet.*) raises ImportError
+sys.modules['mmseg'] = None
 codes = []
 for argv in json.loads(sys.argv[1]):
     sys.argv = argv
@@ -385,15 +386,18 @@ print('exit codes', json.dumps(codes))
 
 
 def test_the_converters_run_with_mmdet_blocked(tmp_path):
-    """All three CLIs (``release_to_sim`` with its ``--config`` check, which
-    builds the SIM model) in a process where ``import mmdet`` fails; their
-    outputs equal the in-process conversions."""
+    """Every converter CLI (``release_to_sim`` with its ``--config`` check,
+    which builds the SIM model) in a process where ``import mmdet`` and
+    ``import mmseg`` fail; their outputs equal the in-process
+    conversions."""
     import subprocess
     import sys
 
-    from mmsim.converters import (convert_release_to_sim,
-                                  convert_release_to_vitdet,
-                                  convert_sim_to_vitdet, load_state_dict)
+    from mmsim.transfer import (convert_release_to_mmseg,
+                                convert_release_to_sim,
+                                convert_release_to_vitdet,
+                                convert_sim_to_mmseg, convert_sim_to_vitdet,
+                                load_state_dict)
     sim, release = str(tmp_path / 'sim.pth'), str(tmp_path / 'release.pth')
     save_sim_checkpoint(sim, embed_dims=64, num_layers=2, num_heads=2)
     write_release(release)
@@ -403,19 +407,32 @@ def test_the_converters_run_with_mmdet_blocked(tmp_path):
             model=tiny_sim_model_cfg(
                 embed_dims=64, num_layers=2, num_heads=2, neck_dims=32))).dump(
                     config)
+    # output -> (tool, its arguments, in-process converter, tensors' key,
+    # converter recorded in meta)
     runs = {
-        'sim_to_vitdet': (sim, [], convert_sim_to_vitdet, 'state_dict'),
-        'release_to_vitdet': (release, [], convert_release_to_vitdet, 'model'),
-        'release_to_sim': (release, ['--config',
-                                     config], convert_release_to_sim, 'model'),
+        'sim_to_vitdet': ('sim_to_vitdet', [sim], convert_sim_to_vitdet,
+                          'state_dict', 'sim_to_vitdet'),
+        'release_to_vitdet': ('release_to_vitdet', [release],
+                              convert_release_to_vitdet, 'model',
+                              'release_to_vitdet'),
+        'sim_to_vitdet_release': ('sim_to_vitdet', ['--release', release],
+                                  convert_release_to_vitdet, 'model',
+                                  'release_to_vitdet'),
+        'release_to_sim': ('release_to_sim', [release, '--config', config],
+                           convert_release_to_sim, 'model', 'release_to_sim'),
+        'sim_to_mmseg': ('sim_to_mmseg', [sim], convert_sim_to_mmseg,
+                         'state_dict', 'sim_to_mmseg'),
+        'sim_to_mmseg_release': ('sim_to_mmseg', ['--release', release],
+                                 convert_release_to_mmseg, 'model',
+                                 'release_to_mmseg'),
     }
     commands = [[
-        osp.join(TOOLS, f'{tool}.py'), src,
-        str(tmp_path / f'{tool}.pth'), '--quiet', *extra
-    ] for tool, (src, extra, _, _) in runs.items()]
+        osp.join(TOOLS, f'{tool}.py'), *args,
+        str(tmp_path / f'{out}.pth'), '--quiet'
+    ] for out, (tool, args, *_) in runs.items()]
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     result = subprocess.run(
-        [sys.executable, '-c', BLOCKED_MMDET_RUNNER,
+        [sys.executable, '-c', BLOCKED_TOOLBOX_RUNNER,
          json.dumps(commands)],
         cwd=str(tmp_path),
         env=dict(env, OMP_NUM_THREADS='1'),
@@ -423,11 +440,37 @@ def test_the_converters_run_with_mmdet_blocked(tmp_path):
         text=True,
         timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert 'exit codes [0, 0, 0]' in result.stdout, result.stderr[-3000:]
-    for tool, (src, _, convert, key) in runs.items():
-        saved = torch.load(str(tmp_path / f'{tool}.pth'))
+    assert f'exit codes {[0] * len(runs)}' in result.stdout, \
+        result.stderr[-3000:]
+    for out, (_, args, convert, key, converter) in runs.items():
+        saved = torch.load(str(tmp_path / f'{out}.pth'))
+        src = release if key == 'model' else sim
         expected = convert(load_state_dict(src, keys=(key, ))).state_dict
-        assert list(saved['state_dict']) == list(expected), tool
+        assert list(saved['state_dict']) == list(expected), out
         for name, tensor in expected.items():
             assert torch.equal(saved['state_dict'][name], tensor), name
-        assert saved['meta']['converter'] == tool
+        assert saved['meta']['converter'] == converter
+
+
+def test_release_to_vitdet_is_sim_to_vitdet_release(tmp_path, capsys):
+    """The former name writes what ``sim_to_vitdet.py --release`` writes:
+    the same keys in the same order, equal tensors, the same meta."""
+    src = str(tmp_path / 'release.pth')
+    write_release(src)
+    old, new = tmp_path / 'old', tmp_path / 'new'
+    assert load_tool('release_to_vitdet').main(
+        [src, str(old / 'out.pth')]) == 0
+    assert load_tool('sim_to_vitdet').main(
+        ['--release', src, str(new / 'out.pth')]) == 0
+    summary = [
+        line for line in capsys.readouterr().out.splitlines()
+        if ' -> ' in line or line.startswith('mapped ')
+    ]
+    half = len(summary) // 2
+    assert half > 0 and summary[:half] == summary[half:]
+    saved = [torch.load(str(folder / 'out.pth')) for folder in (old, new)]
+    assert saved[0]['meta'] == saved[1]['meta']
+    assert saved[0]['meta']['converter'] == 'release_to_vitdet'
+    assert list(saved[0]['state_dict']) == list(saved[1]['state_dict'])
+    for key, tensor in saved[0]['state_dict'].items():
+        assert torch.equal(saved[1]['state_dict'][key], tensor), key

@@ -3,13 +3,14 @@
 import json
 import os
 import os.path as osp
-import sys
+import runpy
+from types import SimpleNamespace
 
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(REPO, 'tools'))
-import quickstart_summary as summary  # noqa: E402
+summary = SimpleNamespace(
+    **runpy.run_path(osp.join(REPO, 'tools', 'quickstart_summary.py')))
 
 
 def _work_dir(tmp_path, records):

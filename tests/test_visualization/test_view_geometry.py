@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmsim.datasets.transforms.two_view_crop import (SIMTwoViewCrop,
-                                                     relative_geometry)
+from mmsim.datasets.transforms.two_view_crop import SIMTwoViewCrop
+from mmsim.geometry import encode_rel_pos
 from mmsim.visualization import (patch_centres, view2_outline_in_view1,
                                  view2_patch_centres_in_view1, view2_to_view1)
 
@@ -30,7 +30,7 @@ def via_boxes(points, box_1, flip_1, box_2, flip_2, size):
 @pytest.mark.parametrize('flip_2', [False, True])
 def test_patch_centres_match_the_boxes(flip_1, flip_2):
     size, grid = 64, 4
-    rel_pos = relative_geometry(BOX_1, flip_1, BOX_2, flip_2, WIDTH)
+    rel_pos = encode_rel_pos(BOX_1, flip_1, BOX_2, flip_2, WIDTH)
     got = view2_patch_centres_in_view1(torch.from_numpy(rel_pos), grid, size)
     centres = patch_centres(grid, size)
     np.testing.assert_allclose(centres[:4, 1], [8, 24, 40, 56])
@@ -50,7 +50,7 @@ def test_patch_centres_match_the_boxes(flip_1, flip_2):
 
 
 def test_same_view_maps_to_itself():
-    rel_pos = relative_geometry(BOX_1, True, BOX_1, True, WIDTH)
+    rel_pos = encode_rel_pos(BOX_1, True, BOX_1, True, WIDTH)
     points = np.array([[0., 0.], [10.5, 60.], [64., 3.]])
     np.testing.assert_allclose(
         view2_to_view1(points, rel_pos, 64), points, atol=1e-4)

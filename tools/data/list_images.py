@@ -103,7 +103,7 @@ def write_list_atomically(lines: Sequence[str], out: str) -> None:
         out (str): Destination; its folder is created. The file gets the
             mode of any new file (``0o666`` less the umask).
     """
-    from mmsim.converters.checkpoint_io import default_file_mode
+    from mmsim.transfer.checkpoint_io import default_file_mode
     folder = osp.dirname(osp.abspath(out))
     os.makedirs(folder, exist_ok=True)
     handle, tmp_path = tempfile.mkstemp(

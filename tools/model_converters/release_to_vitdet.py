@@ -1,6 +1,6 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 """Convert the SIM authors' released checkpoint into SIMViTDet backbone
-weights.
+weights: ``sim_to_vitdet.py --release`` under its former name.
 
 The released weights are licensed CC-BY-NC 4.0 (non-commercial use only).
 
@@ -9,32 +9,15 @@ Example::
     python tools/model_converters/release_to_vitdet.py \
         sim_base_1600ep_pretrain.pth checkpoints/sim-release_vitdet.pth
 """
-import argparse
 import sys
+from typing import List, Optional
 
-from mmsim.converters import convert_and_save, convert_release_to_vitdet
-
-
-def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help="authors' checkpoint (dict with 'model')")
-    parser.add_argument('dst', help='output backbone checkpoint (.pth)')
-    parser.add_argument(
-        '--quiet', action='store_true', help='print the summary only')
-    return parser.parse_args(argv)
+from mmsim.transfer.cli import converter_main
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    return convert_and_save(
-        args.src,
-        args.dst,
-        convert_release_to_vitdet,
-        'release_to_vitdet',
-        what="the SIM authors' released checkpoint (tensors under 'model')",
-        keys=('model', ),
-        verbose=not args.quiet,
-        meta=dict(license='CC-BY-NC 4.0 (SIM authors\' weights)'))
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    return converter_main('vitdet', ['--release', *argv], __doc__)
 
 
 if __name__ == '__main__':

@@ -1,5 +1,5 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-"""Block-wise mask with exactly K masked cells (spec §1)."""
+"""Block-wise mask with exactly K masked cells, as SIM's release makes it."""
 import numbers
 import random
 from typing import Optional, Tuple, Union
@@ -13,7 +13,8 @@ from mmselfsup.registry import TRANSFORMS
 class SIMBlockMaskGenerator(BEiTMaskGenerator):
     """BEiT block-wise mask, filled up to exactly K cells, as SIM's release.
 
-    `Siamese Image Modeling <https://arxiv.org/abs/2206.01204>`_, spec §1.
+    The view-1 mask of `Siamese Image Modeling
+    <https://arxiv.org/abs/2206.01204>`_.
     Block phase: rounds of :meth:`BEiTMaskGenerator._mask` (up to 10
     attempts of area ``~ U(min_num_patches, remaining)``, log-uniform
     aspect, ``h, w`` strictly below the grid, uniform top-left, accepted

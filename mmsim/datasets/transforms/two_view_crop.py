@@ -1,5 +1,9 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-"""Two views of one image and the geometry between them (spec §1)."""
+"""Two views of one image and the geometry between them.
+
+The geometry, ``rel_pos``, is encoded by :func:`mmsim.geometry.encode_rel_pos`
+and decoded by the model's position embedding and the pictures.
+"""
 import math
 import random
 from typing import List, Optional, Sequence, Tuple
@@ -10,7 +14,7 @@ from mmcv.transforms import BaseTransform, Compose
 from mmengine.registry import DefaultScope
 from mmselfsup.registry import TRANSFORMS
 
-CropBox = Tuple[int, int, int, int]
+from ...geometry import CropBox, encode_rel_pos
 
 _INTERPOLATIONS = ('nearest', 'bilinear', 'bicubic', 'lanczos')
 
@@ -57,36 +61,12 @@ def sample_crop_box(height: int, width: int, scale: Sequence[float],
     return (height - h) // 2, (width - w) // 2, h, w
 
 
-def relative_geometry(box_1: CropBox, flip_1: bool, box_2: CropBox,
-                      flip_2: bool, width: int) -> np.ndarray:
-    """Geometry of view 2 relative to view 1, as in spec §1.
-
-    Each box is in pixels of its own flipped-or-not copy of the image.
-
-    Args:
-        box_1 (Tuple[int, int, int, int]): ``(i1, j1, h1, w1)`` of view 1.
-        flip_1 (bool): Whether view 1 was flipped horizontally.
-        box_2 (Tuple[int, int, int, int]): ``(i2, j2, h2, w2)`` of view 2.
-        flip_2 (bool): Whether view 2 was flipped horizontally.
-        width (int): Image width W in pixels.
-
-    Returns:
-        np.ndarray: float32 of shape (6, ): ``(delta_i, delta_j, delta_h,
-        delta_w, rel_flip, flip_delta_j)``.
-    """
-    i1, j1, h1, w1 = box_1
-    i2, j2, h2, w2 = box_2
-    return np.array([(i2 - i1) / h1, (j2 - j1) / w1, h2 / h1, w2 / w1,
-                     float(bool(flip_1) != bool(flip_2)),
-                     (width - j1 - j2) / w1],
-                    dtype=np.float32)
-
-
 @TRANSFORMS.register_module()
 class SIMTwoViewCrop(BaseTransform):
     """Two flipped-and-cropped views of one image, with their geometry.
 
-    `Siamese Image Modeling <https://arxiv.org/abs/2206.01204>`_, spec §1.
+    The views of `Siamese Image Modeling
+    <https://arxiv.org/abs/2206.01204>`_.
     For each view independently: a horizontal flip of the whole image with
     probability ``flip_prob``, a RandomResizedCrop (torchvision semantics,
     box in pixels of the flipped-or-not image) resized to ``size x size``
@@ -107,6 +87,7 @@ class SIMTwoViewCrop(BaseTransform):
 
     - rel_pos: float32 (6, ) ``(delta_i, delta_j, delta_h, delta_w,
       rel_flip, flip_delta_j)``, view 2 relative to view 1
+      (:mod:`mmsim.geometry.rel_pos`)
 
     Args:
         size (int): Output side of both views. Defaults to 224.
@@ -251,8 +232,8 @@ class SIMTwoViewCrop(BaseTransform):
         view_1 = self._colour(results, view_1, 0)
         view_2, box_2, flip_2 = self._crop_view(img)
         view_2 = self._colour(results, view_2, 1)
-        results['rel_pos'] = relative_geometry(box_1, flip_1, box_2, flip_2,
-                                               img.shape[1])
+        results['rel_pos'] = encode_rel_pos(box_1, flip_1, box_2, flip_2,
+                                            img.shape[1])
         results['img'] = [view_1, view_2]
         results['img_shape'] = (self.size, self.size)
         return results

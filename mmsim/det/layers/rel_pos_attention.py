@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mmsim.models.utils import scaled_dot_product_attention
+from mmsim.layers import scaled_dot_product_attention
 
 
 def relative_position_table(rel_pos: torch.Tensor, q_size: int,

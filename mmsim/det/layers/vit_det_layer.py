@@ -8,7 +8,7 @@ from mmcv.cnn.bricks.drop import DropPath
 from mmcv.cnn.bricks.transformer import FFN
 from mmdet.registry import MODELS
 
-from mmsim.models.utils import resolve_norm_cfg
+from mmsim.layers import resolve_norm_cfg
 from .rel_pos_attention import RelPosAttention
 from .window_partition import window_partition, window_unpartition
 

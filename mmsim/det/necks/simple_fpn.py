@@ -8,7 +8,7 @@ from mmcv.cnn import ConvModule, build_norm_layer
 from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 
-from mmsim.models.utils import resolve_norm_cfg
+from mmsim.layers import resolve_norm_cfg
 
 
 @MODELS.register_module()

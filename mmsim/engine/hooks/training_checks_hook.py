@@ -7,6 +7,8 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmselfsup.registry import HOOKS
 
+from ...datasets.transforms.pipeline_checks import check_views_fit_backbone
+
 
 @HOOKS.register_module()
 class TrainingChecksHook(Hook):
@@ -16,8 +18,11 @@ class TrainingChecksHook(Hook):
       (SIM: its ``target_update_interval`` equals the optimiser wrapper's
       accumulation window). mmengine's DDP wrapper runs its own train
       step, never the model's, so this is where the check always runs.
-      And ``model.check_train_data(runner.train_dataloader.dataset)``
-      (SIM: the pipeline's views and masks fit the backbone).
+      And, for a model whose backbone has a ``grid_size`` (SIM's
+      ``SIMViT``), that the training pipeline's ``SIMTwoViewCrop`` and
+      ``SIMBlockMaskGenerator`` make views and masks of the backbone's
+      ``img_size`` and patch grid (``check_views_fit_backbone`` of
+      :mod:`mmsim.datasets.transforms.pipeline_checks`).
     - Every ``interval`` iterations, at the last iteration of every epoch
       and of training, and at every iteration an iteration-based
       ``CheckpointHook`` saves at: ``model.raise_deferred_errors()``,
@@ -61,9 +66,11 @@ class TrainingChecksHook(Hook):
         check = getattr(self._model(runner), 'check_optim_wrapper', None)
         if check is not None:
             check(runner.optim_wrapper)
-        check = getattr(self._model(runner), 'check_train_data', None)
-        if check is not None:
-            check(runner.train_dataloader.dataset)
+        backbone = getattr(self._model(runner), 'backbone', None)
+        grid = getattr(backbone, 'grid_size', None)
+        if grid is not None:
+            check_views_fit_backbone(runner.train_dataloader.dataset,
+                                     backbone.img_size[0], grid)
         if self.interval is None:
             self._interval = next(
                 (h.interval

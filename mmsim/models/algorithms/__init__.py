@@ -1,4 +1,9 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-from .sim import SIM
+from .deferred_checks import DeferredChecks
+from .momentum_target import MomentumTarget, cosine_momentum
+from .sim import SIM, SIMStepState
 
-__all__ = ['SIM']
+__all__ = [
+    'DeferredChecks', 'MomentumTarget', 'cosine_momentum', 'SIM',
+    'SIMStepState'
+]

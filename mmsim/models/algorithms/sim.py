@@ -9,8 +9,77 @@ from mmselfsup.models.algorithms import BaseModel
 from mmselfsup.registry import MODELS
 from mmselfsup.structures import SelfSupDataSample
 
-from ...datasets.transforms.pipeline_checks import check_views_fit_backbone
-from ..utils import DeferredChecks, MomentumTarget, cosine_momentum
+from ...layers import count_visible, flat_mask, visible_indices
+from .deferred_checks import DeferredChecks
+from .momentum_target import MomentumTarget, cosine_momentum
+
+
+class SIMStepState:
+    """SIM's step bookkeeping: the iteration (the runner's, else the
+    target's update count), whether the target is due (``t % interval ==
+    0`` under a runner, always outside one), the visible-patch count (under
+    a runner read on the host once, then checked on the device) and the
+    deferred checks (recorded on the device under a runner, raised at once
+    outside one). Plain attributes: DDP must not broadcast them.
+
+    Args:
+        target_update_interval (int): Iterations between target updates.
+        num_patches (int): Patches of the grid, ``G * G``.
+    """
+
+    def __init__(self, target_update_interval: int, num_patches: int) -> None:
+        self.target_update_interval = target_update_interval
+        self.num_patches = num_patches
+        self.in_runner = False
+        self.iteration = 0
+        self.num_visible: Optional[int] = None
+        self.checks = DeferredChecks(
+            dict(
+                loss=(FloatingPointError,
+                      'SIM loss is not finite (first at {iteration}): '
+                      'stopping. Lower the learning rate or check the data '
+                      '(see the last checkpoint).'),
+                mask=(ValueError,
+                      'every sample must mask the same number of patches '
+                      'in every batch; a batch at {iteration} differs from '
+                      'the first one')))
+
+    @staticmethod
+    def runner_iter() -> Tuple[Optional[int], Optional[int]]:
+        """(iter, max_iters) published by mmengine's runner, or Nones."""
+        hub = MessageHub.get_current_instance()
+        return hub.get_info('iter'), hub.get_info('max_iters')
+
+    def start(self, num_updates: int) -> 'SIMStepState':
+        """Begin a step at the runner's iteration (else ``num_updates``)."""
+        cur_iter, _ = self.runner_iter()
+        self.in_runner = cur_iter is not None
+        self.iteration = cur_iter if self.in_runner else num_updates
+        return self
+
+    @property
+    def target_update_due(self) -> bool:
+        """Whether this step moves the momentum target."""
+        return (not self.in_runner
+                or self.iteration % self.target_update_interval == 0)
+
+    def visible_indices(self, mask: torch.Tensor) -> torch.Tensor:
+        """Positions (B, V) of the visible patches of a (B, G, G) mask
+        (True = masked), for the encoder and the neck."""
+        if not self.in_runner:
+            return visible_indices(mask, count_visible(mask, self.num_patches))
+        visible = flat_mask(mask, self.num_patches).eq(0).sum(1)
+        if self.num_visible is None:
+            self.num_visible = int(visible[0])
+        self.checks.record('mask',
+                           visible.ne(self.num_visible).any(), self.iteration)
+        return visible_indices(mask, self.num_visible)
+
+    def check_loss(self, loss: torch.Tensor) -> None:
+        """Record whether ``loss`` is finite (raise outside a runner)."""
+        self.checks.record('loss', ~torch.isfinite(loss), self.iteration)
+        if not self.in_runner:
+            self.checks.raise_if_failed()
 
 
 @MODELS.register_module()
@@ -76,52 +145,33 @@ class SIM(BaseModel):
         self.base_momentum = base_momentum
         self.target_update_interval = target_update_interval
         self.target = MomentumTarget(self._online_target_modules())
-        # Plain attributes, not buffers: DDP must not broadcast them.
-        self._num_visible: Optional[int] = None
-        self._checks = DeferredChecks(
-            dict(
-                loss=(FloatingPointError,
-                      'SIM loss is not finite (first at {iteration}): '
-                      'stopping. Lower the learning rate or check the data '
-                      '(see the last checkpoint).'),
-                mask=(ValueError,
-                      'every sample must mask the same number of patches '
-                      'in every batch; a batch at {iteration} differs from '
-                      'the first one')))
+        self.step_state = SIMStepState(target_update_interval,
+                                       self.neck.grid_size**2)
 
     def _online_target_modules(self) -> nn.ModuleDict:
-        """The online modules the target averages, in the target's layout."""
+        """The backbone and the neck's ``target_modules()``, as averaged."""
         return nn.ModuleDict(
-            dict(backbone=self.backbone, projector=self.neck.projector))
+            dict(backbone=self.backbone, **self.neck.target_modules()))
 
     def init_weights(self) -> None:
         """Initialise the online branch, then make the target its copy."""
         super().init_weights()
         self.target.copy_from(self._online_target_modules())
 
-    @staticmethod
-    def _runner_iter() -> Tuple[Optional[int], Optional[int]]:
-        """(iter, max_iters) published by mmengine's runner, or Nones."""
-        hub = MessageHub.get_current_instance()
-        return hub.get_info('iter'), hub.get_info('max_iters')
-
     @property
     def momentum(self) -> float:
-        """The momentum of the current iteration (runner's iter/max_iters;
-        the target's update count outside a runner)."""
-        cur_iter, max_iters = self._runner_iter()
+        """``m_t`` at the runner's iteration (the target's update count
+        outside a runner)."""
+        cur_iter, max_iters = SIMStepState.runner_iter()
         if cur_iter is None:
             cur_iter = self.target.num_updates
         return cosine_momentum(self.base_momentum, cur_iter, max_iters)
 
     def check_optim_wrapper(self, optim_wrapper: OptimWrapper) -> None:
         """Check that the target moves once per gradient-accumulation
-        window: ``target_update_interval`` must equal the wrapper's
-        ``accumulative_counts``.
-
-        Called by :meth:`train_step` and, before training, by
-        :class:`~mmsim.engine.hooks.TrainingChecksHook` (mmengine's DDP
-        wrapper runs its own train step, never this model's).
+        window (``target_update_interval`` = ``accumulative_counts``).
+        Called by :meth:`train_step` and by ``TrainingChecksHook`` (DDP
+        runs its own train step, never this model's).
 
         Args:
             optim_wrapper (OptimWrapper): The runner's optimiser wrapper.
@@ -133,30 +183,11 @@ class SIM(BaseModel):
                 f'model.target_update_interval={self.target_update_interval}'
                 ': set them equal so the target updates once per window')
 
-    def check_train_data(self, dataset) -> None:
-        """Check that the training views and masks fit the backbone: a
-        ``SIMTwoViewCrop`` of ``img_size``, a ``SIMBlockMaskGenerator`` on
-        its patch grid. Called by
-        :class:`~mmsim.engine.hooks.TrainingChecksHook` before training.
-
-        Args:
-            dataset: The built training dataset (wrappers are followed).
-        """
-        grid = getattr(self.backbone, 'grid_size', None)
-        if grid is not None:
-            check_views_fit_backbone(dataset, self.backbone.img_size[0], grid)
-
     def raise_deferred_errors(self) -> None:
-        """Raise what the training steps found wrong on the device (a
-        non-finite loss, unequal mask counts) since they started.
-
-        Under a runner :meth:`loss` only records these on the device, so
-        that a step never waits for the GPU;
-        :class:`~mmsim.engine.hooks.TrainingChecksHook` calls this every
-        logging interval, before every checkpoint and after training.
-        Under ``torch.distributed`` all processes must call it together.
-        """
-        self._checks.raise_if_failed()
+        """Raise what the steps recorded on the device (a non-finite loss,
+        unequal mask counts); ``TrainingChecksHook`` calls it at logging
+        intervals, checkpoints and the end, on all processes together."""
+        self.step_state.checks.raise_if_failed()
 
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
@@ -166,58 +197,37 @@ class SIM(BaseModel):
 
     def extract_feat(self, inputs: List[torch.Tensor],
                      **kwargs) -> Tuple[torch.Tensor]:
-        """Online encoder features of the first view.
-
-        Args:
-            inputs (list[torch.Tensor]): Views of shape (B, 3, H, W).
-
-        Returns:
-            tuple[torch.Tensor]: Tokens of shape (B, 1 + G * G, D_e).
-        """
+        """Online encoder tokens (B, 1 + G * G, D_e) of all of view 1."""
         return self.backbone(inputs[0])
 
     @staticmethod
     def sample_geometry(
             data_samples: List[SelfSupDataSample],
             device: torch.device) -> Tuple[torch.Tensor, torch.Tensor]:
-        """The batch's view-1 masks and view-2 geometry.
-
-        Args:
-            data_samples (list[SelfSupDataSample]): ``mask.value`` (G, G)
-                and ``pseudo_label.rel_pos`` (6, ) each.
-            device (torch.device): Where the model runs.
-
-        Returns:
-            tuple[torch.Tensor, torch.Tensor]: Bool masks (B, G, G), True =
-            masked, and ``rel_pos`` (B, 6).
-        """
-        mask = torch.stack([s.mask.value for s in data_samples]).to(
-            device).bool()
-        rel_pos = torch.stack(
-            [s.pseudo_label.rel_pos for s in data_samples]).to(device)
+        """The batch's bool view-1 masks (B, G, G), True = masked, and
+        view-2 geometry ``rel_pos`` (B, 6), on ``device``, from each
+        sample's ``mask.value`` and ``pseudo_label.rel_pos``."""
+        mask = torch.stack([s.mask.value
+                            for s in data_samples]).to(device).bool()
+        rel_pos = torch.stack([s.pseudo_label.rel_pos
+                               for s in data_samples]).to(device)
         return mask, rel_pos
 
-    def online_prediction(self,
-                          view_1: torch.Tensor,
-                          mask: torch.Tensor,
-                          rel_pos: torch.Tensor,
-                          num_visible: Optional[int] = None) -> torch.Tensor:
+    def online_prediction(self, view_1: torch.Tensor, visible: torch.Tensor,
+                          rel_pos: torch.Tensor) -> torch.Tensor:
         """The online branch: what it predicts for every view-2 patch.
 
         Args:
             view_1 (torch.Tensor): Images of shape (B, 3, S, S).
-            mask (torch.Tensor): View-1 masks (B, G, G), True = masked.
+            visible (torch.Tensor): Long (B, V): view 1's visible patches.
             rel_pos (torch.Tensor): View-2 geometry (B, 6).
-            num_visible (int, optional): Visible patches per sample, when
-                known (then the mask is not read on the host). None counts
-                and checks them.
 
         Returns:
             torch.Tensor: Predictions of shape (B, G * G, D), row
             ``r * G + c`` for view-2 patch ``(r, c)``.
         """
-        tokens = self.backbone(view_1, mask, num_visible)[0]
-        return self.neck(tokens, mask, rel_pos)
+        tokens = self.backbone(view_1, visible=visible)[0]
+        return self.neck(tokens, visible, rel_pos)
 
     @torch.no_grad()
     def target_features(self, view_2: torch.Tensor) -> torch.Tensor:
@@ -233,30 +243,38 @@ class SIM(BaseModel):
         tokens = self.target.module['backbone'](view_2)[0]
         return self.target.module['projector'](tokens)[:, 1:]
 
-    def _known_visible_count(self, mask: torch.Tensor, iteration: int) -> int:
-        """Visible patches per sample, read on the host once (first batch)
-        and afterwards only checked on the device, per sample."""
-        visible = mask.flatten(1).eq(0).sum(1)
-        if self._num_visible is None:
-            self._num_visible = int(visible[0])
-        self._checks.record('mask', visible.ne(self._num_visible).any(),
-                            iteration)
-        return self._num_visible
+    @torch.no_grad()
+    def predict_dense(
+        self, inputs: List[torch.Tensor], data_samples: List[SelfSupDataSample]
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The prediction for, and the target of, every view-2 patch, as
+        :meth:`loss` computes them, without the loss or a target update.
+        The mask is counted on the host; norm layers run in the model's
+        current mode (``eval()``: running statistics).
+
+        Args:
+            inputs (list[torch.Tensor]): View 1 and view 2, (B, 3, S, S).
+            data_samples (list[SelfSupDataSample]): As for :meth:`loss`.
+
+        Returns:
+            tuple[torch.Tensor, torch.Tensor]: Predictions and targets, each
+            (B, G * G, D), row ``r * G + c`` for view-2 patch ``(r, c)``.
+        """
+        mask, rel_pos = self.sample_geometry(data_samples, inputs[0].device)
+        visible = visible_indices(
+            mask, count_visible(mask, self.step_state.num_patches))
+        pred = self.online_prediction(inputs[0], visible, rel_pos)
+        return pred, self.target_features(inputs[1])
 
     def loss(self, inputs: List[torch.Tensor],
              data_samples: List[SelfSupDataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
-        """The SIM training loss.
-
-        Under mmengine's runner the step reads nothing back from the device
-        (after the first batch, whose mask count it reads once): the loss
-        being finite and the masks' counts are checked on the device and
-        raised by :meth:`raise_deferred_errors`. Outside a runner they are
-        raised at once.
+        """The SIM loss: geometry -> online prediction -> target update ->
+        target features -> head. Under a runner nothing is read from the
+        device after the first batch's mask count (:class:`SIMStepState`).
 
         Args:
-            inputs (list[torch.Tensor]): View 1 and view 2, each of shape
-                (B, 3, H, W).
+            inputs (list[torch.Tensor]): View 1 and view 2, (B, 3, S, S).
             data_samples (list[SelfSupDataSample]): ``mask.value`` (G, G)
                 for view 1 and ``pseudo_label.rel_pos`` (6, ) each.
 
@@ -264,24 +282,15 @@ class SIM(BaseModel):
             dict[str, torch.Tensor]: ``loss`` and the logged ``momentum``.
         """
         view_1, view_2 = inputs[0], inputs[1]
+        step = self.step_state.start(self.target.num_updates)
         mask, rel_pos = self.sample_geometry(data_samples, view_1.device)
-        cur_iter, _ = self._runner_iter()
-        in_runner = cur_iter is not None
-        iteration = cur_iter if in_runner else self.target.num_updates
-        num_visible = self._known_visible_count(mask, iteration) \
-            if in_runner else None
-
-        pred = self.online_prediction(view_1, mask, rel_pos, num_visible)
-
+        pred = self.online_prediction(view_1, step.visible_indices(mask),
+                                      rel_pos)
         momentum = self.momentum
-        due = not in_runner or cur_iter % self.target_update_interval == 0
-        if self.training and due:
+        if self.training and step.target_update_due:
             self.target.update_parameters(self._online_target_modules(),
                                           momentum)
         target = self.target_features(view_2)
-
         loss = self.head.loss(pred, target)
-        self._checks.record('loss', ~torch.isfinite(loss), iteration)
-        if not in_runner:
-            self.raise_deferred_errors()
+        step.check_loss(loss)
         return dict(loss=loss, momentum=loss.new_full((), momentum))

@@ -7,8 +7,9 @@ import torch.utils.checkpoint as cp
 from mmcls.models import VisionTransformer
 from mmselfsup.registry import MODELS
 
-from ..utils import (fuse_attention, gather_tokens, grid_sincos_pos_embed,
-                     visible_indices)
+from ...layers import (count_visible, gather_tokens, grid_sincos_pos_embed,
+                       visible_indices)
+from ...layers.fused_attention import fuse_attention
 
 #: Choices of :class:`SIMViT`'s ``linear_init``.
 LINEAR_INITS = ('xavier_uniform', 'trunc_normal')
@@ -44,13 +45,13 @@ class SIMViT(VisionTransformer):
         frozen_patch_embed (bool): Keep the patch embedding at its init.
             Defaults to True.
         fused_attention (bool): Compute attention through
-            :func:`~mmsim.models.utils.scaled_dot_product_attention`
+            :func:`~mmsim.layers.scaled_dot_product_attention`
             (torch's fused kernel on torch >= 2.0, plain operations on
             older torch) instead of mmcls's. Defaults to True.
         with_cp (bool): Activation checkpointing of the blocks (saves memory
             for a recompute). Defaults to False.
         linear_init (str): Init of the blocks' Linear weights:
-            ``'xavier_uniform'`` (the release's, spec §2) or
+            ``'xavier_uniform'`` (the authors' release's) or
             ``'trunc_normal'`` (std 0.02, as ViTDet's and mmcls's random
             init; not the release's: the CPU-sized configs use it because
             at their short schedules the xavier scale fine-tunes worse,
@@ -116,7 +117,7 @@ class SIMViT(VisionTransformer):
             fuse_attention(self.layers)
 
     def init_weights(self) -> None:
-        """SIM's init (spec §2): xavier-uniform Linear weights (or, with
+        """SIM's init (the release's): xavier-uniform Linear weights (or, with
         ``linear_init='trunc_normal'``, truncated normal std 0.02) with zero
         bias, unit LayerNorms, cls token N(0, 0.02), patch embedding
         xavier-uniform on its (D, 3 * p * p) view with PyTorch's default
@@ -144,7 +145,7 @@ class SIMViT(VisionTransformer):
     def forward(self,
                 x: torch.Tensor,
                 mask: Optional[torch.Tensor] = None,
-                num_visible: Optional[int] = None) -> Tuple[torch.Tensor]:
+                visible: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor]:
         """Encode the visible tokens of a batch of images.
 
         Args:
@@ -152,10 +153,13 @@ class SIMViT(VisionTransformer):
                 ``img_size``.
             mask (torch.Tensor, optional): Bool (B, G, G) or (B, G * G),
                 True = masked (dropped). Every sample must mask the same
-                number K of patches. None keeps all tokens.
-            num_visible (int, optional): ``G * G - K`` when the caller
-                knows it: the mask is then never read on the host (no
-                device sync) and not checked. None counts and checks it.
+                number K of patches; counted and checked on the host.
+            visible (torch.Tensor, optional): Instead of ``mask``, the
+                positions of the kept patches, long (B, G * G - K),
+                increasing per row (see
+                :func:`~mmsim.layers.visible_indices`): trusted, never read
+                on the host (no device sync). None of both keeps all
+                tokens.
 
         Returns:
             tuple[torch.Tensor]: Tokens of shape (B, 1 + G * G - K, D_e),
@@ -164,10 +168,15 @@ class SIMViT(VisionTransformer):
         if tuple(x.shape[-2:]) != tuple(self.img_size):
             raise ValueError(f'SIMViT was built for {self.img_size} inputs, '
                              f'got images of {tuple(x.shape[-2:])}')
+        if mask is not None and visible is not None:
+            raise ValueError('SIMViT takes a mask or the visible positions, '
+                             'not both')
         batch = x.shape[0]
         tokens = self.patch_embed(x)[0] + self.pos_embed[:, 1:]
         if mask is not None:
-            tokens = self.gather_visible(tokens, mask, num_visible)
+            tokens = self.gather_visible(tokens, mask)
+        elif visible is not None:
+            tokens = gather_tokens(tokens, visible)
         cls_token = (self.cls_token + self.pos_embed[:, :1]).expand(
             batch, -1, -1)
         tokens = torch.cat([cls_token, tokens], dim=1)
@@ -182,30 +191,18 @@ class SIMViT(VisionTransformer):
 
     @staticmethod
     def gather_visible(tokens: torch.Tensor,
-                       mask: torch.Tensor,
-                       num_visible: Optional[int] = None) -> torch.Tensor:
+                       mask: torch.Tensor) -> torch.Tensor:
         """Keep the unmasked tokens of every sample, in raster order.
+
+        Counts them on the host (:func:`~mmsim.layers.count_visible`) and
+        checks that every sample keeps as many.
 
         Args:
             tokens (torch.Tensor): Patch tokens of shape (B, N, C).
             mask (torch.Tensor): (B, N) or (B, G, G), nonzero = masked.
-            num_visible (int, optional): Visible tokens per sample ``V``,
-                trusted without reading the mask. None counts them on the
-                host and checks that every sample has the same count.
 
         Returns:
             torch.Tensor: Visible tokens of shape (B, V, C).
         """
-        batch, num_tokens, _ = tokens.shape
-        cells = mask.reshape(batch, -1)
-        if cells.shape[1] != num_tokens:
-            raise ValueError(f'mask has {cells.shape[1]} cells per sample '
-                             f'but there are {num_tokens} patch tokens')
-        if num_visible is None:
-            counts = cells.eq(0).sum(1)
-            if bool((counts != counts[0]).any()):
-                raise ValueError(
-                    'every sample must mask the same number of patches, '
-                    f'got visible counts {counts.tolist()}')
-            num_visible = int(counts[0])
-        return gather_tokens(tokens, visible_indices(cells, num_visible))
+        num_visible = count_visible(mask, tokens.shape[1])
+        return gather_tokens(tokens, visible_indices(mask, num_visible))

@@ -15,7 +15,8 @@ class UniGradHead(BaseModule):
 
     ``L = alpha_global * UniGrad(mean_N p, mean_N z)
     + alpha_dense * UniGrad(p [- mean_N p], z [- mean_N z])`` on
-    LayerNormed targets, in fp32 even under autocast (spec §3).
+    LayerNormed targets, in fp32 even under autocast (the SIM paper's
+    loss; the release uses the dense term alone).
 
     Args:
         alpha_global (float): Weight of the per-image (token-mean) term.

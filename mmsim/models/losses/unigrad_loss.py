@@ -1,5 +1,5 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-"""UniGrad, SIM's loss (spec §3), as small term functions.
+"""UniGrad, the loss of the SIM paper, as small term functions.
 
 For rows ``P`` (predictions) and ``Z`` (normalised targets) of shape
 (M, D)::

@@ -12,9 +12,10 @@ class LinearProbeNeck(BaseModule):
     """Pooled, normalised feature of the SIM / MAE linear probe.
 
     `Siamese Image Modeling for Self-Supervised Vision Representation
-    Learning <https://arxiv.org/abs/2206.01204>`_ (spec section 5): global
-    average of the patch tokens -> LayerNorm frozen at weight 1 / bias 0
-    -> BatchNorm without affine parameters; a linear head follows.
+    Learning <https://arxiv.org/abs/2206.01204>`_ (its linear-probe
+    protocol, as in MAE): global average of the patch tokens -> LayerNorm
+    frozen at weight 1 / bias 0 -> BatchNorm without affine parameters; a
+    linear head follows.
 
     The toolboxes lack this: mmcls's ``VisionTransformer(avg_token=True)``
     pools, but through a *learnable* LayerNorm (``ln2``) that

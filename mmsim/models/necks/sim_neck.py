@@ -1,13 +1,13 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-from typing import List, Optional, Union
+from typing import Dict, List, Optional, Union
 
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 from mmselfsup.registry import MODELS
 
-from ..utils import (build_transformer_layers, grid_sincos_pos_embed,
-                     relative_sincos_pos_embed, visible_indices)
+from ...layers import grid_sincos_pos_embed, relative_sincos_pos_embed
+from ...layers.transformer_layers import build_transformer_layers
 
 
 class SIMProjector(nn.Module):
@@ -85,16 +85,18 @@ class SIMPredictor(nn.Module):
 
 @MODELS.register_module()
 class SIMNeck(BaseModule):
-    """Projector and cross-view predictor of SIM (spec §2).
+    """Projector and cross-view predictor of SIM.
 
-    Online branch::
+    `Siamese Image Modeling <https://arxiv.org/abs/2206.01204>`_: the
+    online branch's decoder. Online branch::
 
         h    = projector(encoder tokens of view 1)           (B, 1 + V, D)
         ctx  = [h_cls + 0, h_visible + E1(visible positions)]
         pred = predictor(ctx, E2(view-2 patches from rel_pos))  (B, G*G, D)
 
-    The momentum target runs its own EMA copy of :attr:`projector` (kept
-    by ``SIM.target``) on all of view 2's tokens.
+    The momentum target runs its own EMA copy of the modules named by
+    :meth:`target_modules` (the projector, kept by ``SIM.target``) on all
+    of view 2's tokens.
 
     Args:
         in_channels (int): Encoder width ``D_e``. Defaults to 768.
@@ -170,31 +172,37 @@ class SIMNeck(BaseModule):
         nn.init.normal_(self.predictor.mask_token, std=.02)
         self._is_init = True
 
-    def forward(self, tokens: torch.Tensor, mask: torch.Tensor,
+    def target_modules(self) -> Dict[str, nn.Module]:
+        """The modules of this neck that SIM's momentum target averages.
+
+        Returns:
+            dict[str, nn.Module]: Name in the target (its state-dict prefix
+            ``target.module.<name>.``) -> online module: the projector,
+            which the target runs on view 2.
+        """
+        return dict(projector=self.projector)
+
+    def forward(self, tokens: torch.Tensor, visible: torch.Tensor,
                 rel_pos: torch.Tensor) -> torch.Tensor:
         """Predict view 2's dense target features from view 1.
 
         Args:
             tokens (torch.Tensor): Encoder output for view 1: cls + visible
                 tokens, shape (B, 1 + V, D_e).
-            mask (torch.Tensor): View-1 mask, (B, G, G) or (B, G * G),
-                nonzero = masked, leaving exactly the V visible patches of
-                ``tokens`` in every sample (not checked here: that would
-                read the mask on the host; ``SIM`` checks it).
+            visible (torch.Tensor): Long (B, V): the grid positions of
+                those V visible tokens, raster order, as the encoder kept
+                them (:func:`~mmsim.layers.visible_indices`).
             rel_pos (torch.Tensor): View-2 geometry, shape (B, 6).
 
         Returns:
             torch.Tensor: Predictions of shape (B, G * G, D).
         """
-        batch, num_tokens = tokens.shape[:2]
-        cells = mask.reshape(batch, -1)
-        if cells.shape[1] != self.grid_size**2:
-            raise ValueError(f'mask has {cells.shape[1]} cells, expected '
-                             f'{self.grid_size}x{self.grid_size}')
+        if visible.shape != (tokens.shape[0], tokens.shape[1] - 1):
+            raise ValueError(
+                f'visible has shape {tuple(visible.shape)}, expected '
+                f'{(tokens.shape[0], tokens.shape[1] - 1)}: the positions '
+                'of the encoder\'s visible tokens (cls excluded)')
         projected = self.projector(tokens)
-        # The encoder's output says how many patches are visible, so their
-        # positions come from the mask without reading it on the host.
-        visible = visible_indices(cells, num_tokens - 1)
         visible_pos = self.grid_pos_embed.to(projected.dtype)[visible]
         context = torch.cat(
             [projected[:, :1], projected[:, 1:] + visible_pos], dim=1)

@@ -6,7 +6,8 @@ import torch
 from mmengine.logging import MessageHub
 from mmselfsup.registry import MODELS
 
-from mmsim.models.utils import cosine_momentum
+from mmsim.layers import count_visible, visible_indices
+from mmsim.models.algorithms import cosine_momentum
 from tests._model_cfgs import SIM_PREPROCESSOR, random_batch, tiny_sim_cfg
 
 
@@ -56,7 +57,8 @@ def test_loss_and_tensor_modes():
     mask = torch.stack([s.mask.value for s in samples])
     rel_pos = torch.stack([s.pseudo_label.rel_pos for s in samples])
     with torch.no_grad():
-        pred = model.neck(model.backbone(inputs[0], mask)[0], mask, rel_pos)
+        visible = visible_indices(mask, count_visible(mask, 16))
+        pred = model.neck(model.backbone(inputs[0], mask)[0], visible, rel_pos)
         target = model.target.module['projector'](
             model.target.module['backbone'](inputs[1])[0])[:, 1:]
     assert pred.shape == target.shape == (3, 16, 16)
@@ -66,6 +68,19 @@ def test_loss_and_tensor_modes():
     assert feats[0].shape == (3, 17, 32)
     torch.testing.assert_close(feats[0], model.backbone(inputs[0])[0])
     assert not torch.allclose(feats[0], model.backbone(inputs[1])[0])
+
+
+def test_predict_dense_is_the_loss_without_an_update():
+    """(prediction, target) as the loss compares them, from the model's
+    own pieces, with no target update and no graph."""
+    model = build()
+    views, samples = random_batch()
+    pred, target = model.predict_dense(views, samples)
+    assert pred.shape == target.shape == (3, 16, 16)
+    assert not pred.requires_grad and int(model.target.steps) == 0
+    loss = model(views, samples, mode='loss')['loss']  # 1st update: a copy
+    assert int(model.target.steps) == 1
+    torch.testing.assert_close(loss, model.head.loss(pred, target))
 
 
 def test_gradients_reach_online_branch_only():

@@ -4,7 +4,7 @@ import torch
 from mmcls.models import VisionTransformer
 from mmselfsup.registry import MODELS
 
-from mmsim.models.utils import grid_sincos_pos_embed
+from mmsim.layers import grid_sincos_pos_embed
 from tests._model_cfgs import TINY_SIM
 
 BACKBONE = TINY_SIM['backbone']

@@ -3,8 +3,9 @@ import pytest
 import torch
 from mmselfsup.registry import MODELS
 
-from mmsim.models.utils import (SIMTokenBN, grid_sincos_pos_embed,
-                                relative_sincos_pos_embed)
+from mmsim.layers import (grid_sincos_pos_embed, relative_sincos_pos_embed,
+                          visible_indices)
+from mmsim.layers.token_batch_norm import SIMTokenBN
 from tests._model_cfgs import TINY_SIM
 
 NECK = TINY_SIM['neck']
@@ -23,11 +24,12 @@ def test_prediction_shape_and_norm_choice():
     mask = torch.ones(3, 16, dtype=torch.bool)
     mask[:, :6] = False
     rel_pos = torch.tensor([[0., 0., 1., 1., 0., 0.]]).repeat(3, 1)
-    assert neck(tokens, mask, rel_pos).shape == (3, 16, 16)
+    visible = visible_indices(mask, 6)
+    assert neck(tokens, visible, rel_pos).shape == (3, 16, 16)
     assert neck.projector(tokens).shape == (3, 7, 16)
     ln_neck = build(norm_cfg=dict(type='LN', eps=1e-6))
     assert isinstance(ln_neck.predictor.blocks[0].ln1, torch.nn.LayerNorm)
-    assert ln_neck(tokens, mask, rel_pos).shape == (3, 16, 16)
+    assert ln_neck(tokens, visible, rel_pos).shape == (3, 16, 16)
 
 
 def test_predictor_input_is_the_spec_sequence():
@@ -43,7 +45,7 @@ def test_predictor_input_is_the_spec_sequence():
     seen = {}
     neck.predictor.blocks[0].register_forward_pre_hook(
         lambda module, args: seen.setdefault('x', args[0]))
-    neck(tokens, mask, rel_pos)
+    neck(tokens, visible_indices(mask, 5), rel_pos)
     projected = neck.projector(tokens)
     e1 = grid_sincos_pos_embed(4, 16)
     e2 = relative_sincos_pos_embed(rel_pos, 4, 16)

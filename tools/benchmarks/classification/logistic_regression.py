@@ -23,8 +23,7 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import frozen_features as ff  # noqa: E402
+from mmsim.evaluation import frozen_features as ff
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -4,8 +4,9 @@
 # training and 200 validation images of 128 x 128 with 1-4 objects in the
 # pre-training images' world): a few-layer ViT at 128 x 128, 600
 # iterations of batch 4 (4.5 min on one CPU core). Used by the tests and by
-# ``tools/det_quickstart.py``, which converts a SIM checkpoint, sets the
-# backbone arch and the class names from the data, trains and evaluates.
+# ``tools/transfer_quickstart.py --task det``, which converts a SIM
+# checkpoint, sets the backbone arch and the class names from the data,
+# trains and evaluates.
 #
 #   mim train mmdet configs/benchmarks/mmdetection/coco/\
 #       mask-rcnn_sim-vit-tiny-p16_simple-fpn_1xb4-lsj128-600i_shapes.py

@@ -7,8 +7,9 @@
 # shapes): the quick start's tiny SIM ViT at 128 x 128 in mmseg's MAE
 # backbone, a 64-channel UperNet, 300 iterations of batch 8.
 # 3 epochs = 300 iterations x 8 images / 800 images per epoch.
-# Used by the tests and by ``tools/seg_quickstart.py``, which converts a
-# SIM checkpoint, sets the backbone from it, trains and evaluates.
+# Used by the tests and by ``tools/transfer_quickstart.py --task seg``,
+# which converts a SIM checkpoint, sets the backbone from it, trains and
+# evaluates.
 #
 #   mim train mmseg configs/benchmarks/mmsegmentation/shapes/\
 #       upernet_sim-vit-tiny-p16_1xb8-300i_shapes-128x128.py

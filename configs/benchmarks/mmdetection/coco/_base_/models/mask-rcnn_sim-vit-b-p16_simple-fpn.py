@@ -30,8 +30,8 @@ model = dict(
         with_cp=False,  # True trades a second forward for memory
         init_cfg=dict(
             type='Pretrained',
-            # from tools/model_converters/sim_to_vitdet.py (ours) or
-            # release_to_vitdet.py (the authors' weights, CC-BY-NC 4.0)
+            # from tools/model_converters/sim_to_vitdet.py (ours, or with
+            # --release the authors' weights, CC-BY-NC 4.0)
             checkpoint='checkpoints/sim_vit-base-p16_vitdet.pth')),
     neck=dict(
         _delete_=True,

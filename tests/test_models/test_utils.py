@@ -1,0 +1,15 @@
+# Copyright (c) mmsim contributors. All rights reserved.
+"""``mmsim.models.utils`` was split: its former names say where they went,
+and every new home has the name."""
+import importlib
+
+import pytest
+
+from mmsim.models.utils import MOVED
+
+
+@pytest.mark.parametrize('name', sorted(MOVED))
+def test_former_names_point_to_their_new_module(name):
+    with pytest.raises(ImportError, match=f'from {MOVED[name]}$'):
+        exec(f'from mmsim.models.utils import {name}', {})
+    assert hasattr(importlib.import_module(MOVED[name]), name)
