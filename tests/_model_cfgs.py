@@ -12,10 +12,7 @@ TINY_SIM = dict(
     backbone=dict(
         type='SIMViT',
         arch=dict(
-            embed_dims=32,
-            num_layers=2,
-            num_heads=4,
-            feedforward_channels=64),
+            embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64),
         img_size=32,
         patch_size=8),
     neck=dict(
@@ -27,7 +24,6 @@ TINY_SIM = dict(
         num_predictor_layers=2,
         num_heads=4),
     head=dict(type='UniGradHead'))
-
 
 #: mmselfsup's data preprocessor as the SIM configs set it (ImageNet
 #: mean / std, BGR loaded images to RGB).
@@ -50,8 +46,10 @@ def tiny_sim_cfg(**overrides):
 
 def random_batch(batch=3, img_size=32, grid=4, num_masked=10, seed=0):
     gen = torch.Generator().manual_seed(seed)
-    views = [torch.randn(batch, 3, img_size, img_size, generator=gen)
-             for _ in range(2)]
+    views = [
+        torch.randn(batch, 3, img_size, img_size, generator=gen)
+        for _ in range(2)
+    ]
     samples = []
     for _ in range(batch):
         sample = SelfSupDataSample()

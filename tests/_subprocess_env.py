@@ -12,6 +12,7 @@ def cpu_subprocess_env() -> dict:
     CPU path CI does)."""
     return dict(
         os.environ,
-        PYTHONPATH=os.pathsep.join([REPO, os.environ.get('PYTHONPATH', '')]),
+        PYTHONPATH=os.pathsep.join([REPO,
+                                    os.environ.get('PYTHONPATH', '')]),
         OMP_NUM_THREADS='1',
         CUDA_VISIBLE_DEVICES='')

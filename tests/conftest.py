@@ -8,6 +8,7 @@ import torch
 from mmengine.registry import DefaultScope
 
 import mmsim  # noqa: F401  (registers the components)
+from mmsim.datasets.shapes import generate_shapes_dataset
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
@@ -55,3 +56,19 @@ def shapes_det_root(tmp_path_factory):
     generate_shapes_dataset(
         root, num_train=1, num_val=0, num_det_train=6, num_det_val=3)
     return os.path.join(root, 'det')
+
+
+@pytest.fixture(scope='module')
+def shapes_root(tmp_path_factory) -> str:
+    """A small generated shapes set (32 + 8 classification, 8 + 4 detection
+    images of 64 px); a folder's conftest or a module may define its own
+    ``shapes_root`` of other sizes."""
+    root = tmp_path_factory.mktemp('shapes')
+    generate_shapes_dataset(
+        str(root),
+        num_train=32,
+        num_val=8,
+        num_det_train=8,
+        num_det_val=4,
+        det_img_size=64)
+    return str(root) + '/'

@@ -39,16 +39,19 @@ def _replay_num_train() -> int:
 
 # Training images behind each data root the configs use.
 DATASET_SIZES = {
-    'data/imagenet': 1281167,  # ImageNet-1k train (spec section 5)
-    'data/shapes': inspect.signature(generate_shapes_dataset).parameters[
-        'num_train'].default,  # tools/data/generate_shapes.py's default
-    'data/replay_shapes': _replay_num_train(),  # benchmarks/replay/run.py
+    'data/imagenet':
+    1281167,  # ImageNet-1k train (spec section 5)
+    'data/shapes':
+    inspect.signature(generate_shapes_dataset).parameters['num_train'].
+    default,  # tools/data/generate_shapes.py's default
+    'data/replay_shapes':
+    _replay_num_train(),  # benchmarks/replay/run.py
 }
 NUMBER = r'(\d[\d,]*)'
-SENTENCE = re.compile(
-    r'Iterations: ' + NUMBER + r' images / \((\d+) GPUs? x (\d+)\), last '
-    r'batch (dropped|kept)(?: \([^)]*\))?: ' + NUMBER + r' per epoch, ' +
-    NUMBER + r' in total')
+SENTENCE = re.compile(r'Iterations: ' + NUMBER +
+                      r' images / \((\d+) GPUs? x (\d+)\), last '
+                      r'batch (dropped|kept)(?: \([^)]*\))?: ' + NUMBER +
+                      r' per epoch, ' + NUMBER + r' in total')
 COUNT = re.compile(NUMBER + r'[- ](?:iterations?|steps?)\b')
 PER_EPOCH = re.compile(NUMBER + r' per epoch')
 IN_TOTAL = re.compile(NUMBER + r' in total')
@@ -64,8 +67,9 @@ def comments(path: str) -> str:
     """The file's comments, joined by single spaces."""
     with open(path) as f:
         tokens = tokenize.generate_tokens(io.StringIO(f.read()).readline)
-        texts = [t.string.lstrip('#') for t in tokens
-                 if t.type == tokenize.COMMENT]
+        texts = [
+            t.string.lstrip('#') for t in tokens if t.type == tokenize.COMMENT
+        ]
     return ' '.join(' '.join(texts).split())
 
 
@@ -104,8 +108,7 @@ def test_stated_iteration_counts_are_the_loaders(path):
     per_epoch_counts = [_int(c) for c in PER_EPOCH.findall(text)]
     total_counts = [_int(c) for c in IN_TOTAL.findall(text)]
     sentence = SENTENCE.search(text)
-    if not (counts or per_epoch_counts or total_counts or
-            EPOCHS.search(text)):
+    if not (counts or per_epoch_counts or total_counts or EPOCHS.search(text)):
         return  # states nothing
     cfg = Config.fromfile(path)
     train_cfg = cfg.get('train_cfg', {})
@@ -113,14 +116,14 @@ def test_stated_iteration_counts_are_the_loaders(path):
         assert not (per_epoch_counts or total_counts), \
             'an iteration-based config'
         assert set(counts) <= {train_cfg.max_iters}, (counts,
-                                                     train_cfg.max_iters)
+                                                      train_cfg.max_iters)
         for epochs, iters, batch, images in EPOCHS.findall(text):
             assert _int(iters) == train_cfg.max_iters
             if re.search(r'_(\d+)xb(\d+)', osp.basename(path)):
                 gpus, per_gpu = gpus_and_batch(path, cfg)
                 assert int(batch) == gpus * per_gpu
-            assert abs(_int(iters) * int(batch) / _int(images) -
-                       float(epochs)) < 0.05
+            assert abs(
+                _int(iters) * int(batch) / _int(images) - float(epochs)) < 0.05
         return
     expected = expected_iterations(path, cfg)
     assert expected is not None, (

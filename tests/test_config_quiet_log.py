@@ -46,7 +46,11 @@ def shapes_root(tmp_path_factory) -> str:
     return str(root) + '/'
 
 
-def _print_warning(message, category, filename, lineno, file=None,
+def _print_warning(message,
+                   category,
+                   filename,
+                   lineno,
+                   file=None,
                    line=None) -> None:
     sys.stderr.write(
         warnings.formatwarning(message, category, filename, lineno, line))
@@ -72,8 +76,7 @@ def _ours(message: str) -> bool:
 
 
 @pytest.mark.timeout(300)
-def test_quickstart_log_has_no_warnings_of_ours(shapes_root, tmp_path,
-                                                capfd):
+def test_quickstart_log_has_no_warnings_of_ours(shapes_root, tmp_path, capfd):
     """The shipped config (its dataloader worker, TensorBoard backend, kNN
     monitor and dense probe included) with a 2-block encoder, 2 epochs of
     2 iterations: no WARNING line and no Python warning but the explained

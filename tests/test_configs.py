@@ -43,8 +43,8 @@ TINY_VIT = osp.join(REPO, 'configs', '_base_', 'models', 'vit-tiny-p16.py')
 COLOUR = osp.join(REPO, 'configs', 'sim', '_base_', 'sim_pipeline.py')
 # The detection quick start's 4-block ViT at 128 px is its own (the lead's
 # config; not one of the 6-block tiny ViT's users).
-OWN_VIT = ('mask-rcnn_sim-vit-tiny-p16_simple-fpn_1xb4-lsj128-600i_shapes.py',
-           )
+OWN_VIT = (
+    'mask-rcnn_sim-vit-tiny-p16_simple-fpn_1xb4-lsj128-600i_shapes.py', )
 
 
 def _text(path):
@@ -69,8 +69,8 @@ def test_tiny_vit_and_colour_views_have_one_definition(path):
             osp.basename(path) not in OWN_VIT:
         assert arch == cfg.vit_tiny_arch
         assert backbone.img_size == cfg.vit_tiny_img_size
-    pipeline = cfg.get('train_dataloader', {}).get('dataset', {}).get(
-        'pipeline', [])
+    pipeline = cfg.get('train_dataloader', {}).get('dataset',
+                                                   {}).get('pipeline', [])
     for step in pipeline:
         views = step.get('view_pipelines') or step.get('transforms')
         if step.type in ('SIMTwoViewCrop', 'MultiView'):

@@ -35,8 +35,9 @@ def _registrations():
         tree = ast.parse(open(path).read(), path)
         registries = {
             alias.asname or alias.name: node.module
-            for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-            and (node.module or '').endswith('.registry')
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (
+                node.module or '').endswith('.registry')
             for alias in node.names
         }
         for node in ast.walk(tree):
@@ -51,8 +52,8 @@ def _registrations():
                         k.value.value for k in getattr(deco, 'keywords', [])
                         if k.arg == 'name'
                     ] or [node.name]
-                    found.append((registries[func.value.id], func.value.id,
-                                  names[0]))
+                    found.append(
+                        (registries[func.value.id], func.value.id, names[0]))
     return found
 
 
@@ -141,8 +142,7 @@ def test_a_wheel_installs_and_registers_everything(tmp_path):
              cwd=str(outside)).splitlines()[-1])
     venv_dir = osp.realpath(str(venv))
     for module, path in out['files'].items():
-        assert osp.realpath(path).startswith(venv_dir + os.sep), (module,
-                                                                  path)
+        assert osp.realpath(path).startswith(venv_dir + os.sep), (module, path)
     assert out['missing'] == []
     assert len(out['sources']) == len(expected)
     for path in out['sources']:

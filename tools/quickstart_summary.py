@@ -22,8 +22,8 @@ from typing import Dict, List, Optional
 def logged_scalars(work_dir: str) -> List[dict]:
     """The scalar records of the newest run in an mmengine work dir
     (``<timestamp>/vis_data/scalars.json``, one JSON object a line)."""
-    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                      'scalars.json')))
+    files = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     if not files:
         raise FileNotFoundError(f'no */vis_data/scalars.json under '
                                 f'{work_dir!r}: did pre-training run there?')
@@ -57,8 +57,8 @@ def summary_table(records: List[dict],
         '| measure | SIM encoder before pre-training | SIM pre-trained | '
         "detector's own random init |", '|---|---|---|---|'
     ]
-    for key, name in (('knn/top1', 'kNN top-1 (%)'),
-                      ('dense/mIoU', 'dense-probe mIoU (%)')):
+    for key, name in (('knn/top1', 'kNN top-1 (%)'), ('dense/mIoU',
+                                                      'dense-probe mIoU (%)')):
         values = first_and_last(records, key)
         if values is not None:
             lines.append(f'| {name} | {values[0]:.1f} | {values[1]:.1f} | '
@@ -109,8 +109,9 @@ def main(argv=None) -> int:
     print('\nQuick start summary (the first column is the same encoder at '
           'its initialisation, epoch 0 of the monitor; AP on the generated '
           'val set after the same fine-tune):')
-    print(summary_table(
-        logged_scalars(args.pretrain_work_dir), det_metrics, times))
+    print(
+        summary_table(
+            logged_scalars(args.pretrain_work_dir), det_metrics, times))
     return 0
 
 

@@ -122,7 +122,8 @@ def main(argv: Optional[List[str]] = None, task: Optional[str] = None) -> int:
     if args.also_random_init or not checkpoints:
         checkpoints['random'] = None
     runs = {
-        name: dict(
+        name:
+        dict(
             work_dir=osp.join(args.work_dir, name),
             sim_checkpoint=checkpoint,
             # random init: the same model (backbone arch) as the checkpoint's

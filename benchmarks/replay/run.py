@@ -108,8 +108,8 @@ def pretrain(name: str, work_dir: str) -> str:
     ]
     print('$', ' '.join(cmd), flush=True)
     with open(osp.join(work_dir + '.log'), 'w') as log:
-        subprocess.run(cmd, check=True, cwd=REPO, stdout=log,
-                       stderr=subprocess.STDOUT)
+        subprocess.run(
+            cmd, check=True, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     return last_checkpoint(work_dir)
 
 
@@ -122,8 +122,8 @@ def last_checkpoint(work_dir: str) -> str:
 
 def read_scalars(work_dir: str) -> Dict[str, List[tuple]]:
     """(step, value) series of a run's ``vis_data/scalars.json``."""
-    files = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                      'scalars.json')))
+    files = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     series: Dict[str, List[tuple]] = {}
     if not files:
         return series
@@ -132,8 +132,7 @@ def read_scalars(work_dir: str) -> Dict[str, List[tuple]]:
             record = json.loads(line)
             for key, value in record.items():
                 if key in ('loss', 'knn/top1'):
-                    series.setdefault(key, []).append(
-                        (record['step'], value))
+                    series.setdefault(key, []).append((record['step'], value))
     return series
 
 
@@ -181,12 +180,13 @@ def dense_metrics(config: str, checkpoint: Optional[str],
     model, _ = _build_model(config, checkpoint)
     splits = [
         load_dense_probe_set(
-            osp.join(det_root, split), osp.join(det_root, 'labels', split),
+            osp.join(det_root, split),
+            osp.join(det_root, 'labels', split),
             max_images=DENSE_PROBE[f'max_{split}_images'])
         for split in ('train', 'val')
     ]
-    return dict(dense=dense_probe_miou(model, *splits,
-                                       NUM_CLASSES + 1)['mIoU'])
+    return dict(
+        dense=dense_probe_miou(model, *splits, NUM_CLASSES + 1)['mIoU'])
 
 
 def encoder_checkpoint(config: str, checkpoint: Optional[str],
@@ -225,7 +225,8 @@ def run_detections(jobs: Dict[str, dict], workers: int,
         dict[str, dict[str, float]]: ``box`` and ``mask`` AP by name.
     """
     runs = {
-        name: dict(
+        name:
+        dict(
             data_root=job['det_root'],
             work_dir=job['work_dir'],
             sim_checkpoint=job['encoder'],
@@ -241,7 +242,8 @@ def run_detections(jobs: Dict[str, dict], workers: int,
         num_threads=num_threads if workers <= 1 else 1,
         num_heads=3)
     return {
-        name: dict(
+        name:
+        dict(
             box=100 * metrics['coco/bbox_mAP'],
             mask=100 * metrics['coco/segm_mAP'])
         for name, metrics in results.items()
@@ -279,8 +281,8 @@ def plot_curves(curves: Dict[str, Dict[str, List[tuple]]], out: str,
     paths.append(osp.join(out, 'knn_vs_epoch.png'))
     fig.savefig(paths[-1], dpi=100)
     fig, axes = plt.subplots(1, len(curves), figsize=(3.2 * len(curves), 3))
-    for ax, (name, series) in zip(list(axes) if len(curves) > 1 else [axes],
-                                  curves.items()):
+    for ax, (name, series) in zip(
+            list(axes) if len(curves) > 1 else [axes], curves.items()):
         if series.get('loss'):
             steps, values = zip(*series['loss'])
             ax.plot(steps, values)
@@ -298,8 +300,9 @@ def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
         with open('/proc/cpuinfo') as f:
-            cpu = next(line.split(':', 1)[1].strip() for line in f
-                       if line.startswith('model name'))
+            cpu = next(
+                line.split(':', 1)[1].strip() for line in f
+                if line.startswith('model name'))
     except (OSError, StopIteration):
         pass
     return (f'{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, '
@@ -377,11 +380,11 @@ def main(argv=None) -> int:
         argv if argv is not None else sys.argv[1:])
     report = [
         '# Replay: SIM vs MAE vs MoCo v3 vs random init on generated shapes',
-        '', f'Command: `{command.strip()}`', '',
-        f'Machine: {machine()}', '',
+        '', f'Command: `{command.strip()}`', '', f'Machine: {machine()}', '',
         f'Date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC; wall time '
-        f'{wall / 60:.1f} min (pre-training: ' + ', '.join(
-            f'{n} {t / 60:.1f} min' for n, t in timings.items()) + ').', '',
+        f'{wall / 60:.1f} min (pre-training: ' +
+        ', '.join(f'{n} {t / 60:.1f} min'
+                  for n, t in timings.items()) + ').', '',
         'Data: `generate_shapes_dataset` ' + json.dumps(manifest['params']),
         '', 'Top-1 in %, on the held-out split (8 classes, chance 12.5); '
         'dense-probe mIoU in % over the 8 shapes and background on the '
@@ -393,8 +396,13 @@ def main(argv=None) -> int:
         f.write('\n'.join(report))
     with open(osp.join(args.out, 'results.json'), 'w') as f:
         json.dump(
-            dict(results=results, curves=curves, wall_s=wall,
-                 pretrain_s=timings), f, indent=1)
+            dict(
+                results=results,
+                curves=curves,
+                wall_s=wall,
+                pretrain_s=timings),
+            f,
+            indent=1)
     print(table)
     print(f'wall time {wall / 60:.1f} min; written to {args.out}')
     return 0

@@ -32,8 +32,8 @@ VARIANTS: Dict[str, Tuple[str, str]] = {
                     'per-sample boolean indexing + stack'),
     'bn_transposed': ('token-major fp32 BatchNorm',
                       'BatchNorm over a (B, C, N) transpose (BN1d layout)'),
-    'with_cp': ('no activation checkpointing',
-                'with_cp=True on the encoder blocks'),
+    'with_cp':
+    ('no activation checkpointing', 'with_cp=True on the encoder blocks'),
     'accum2_window': ('(reference) accumulate 2 micro-batches, target '
                       'updated once per window', ''),
     'accum2_every': ('target updated once per accumulation window',
@@ -68,8 +68,7 @@ def _loop_update_parameters(self, model: torch.nn.Module,
         if self.steps == 0:
             self.copy_from(model)
         else:
-            for avg, src in zip(self.module.parameters(),
-                                model.parameters()):
+            for avg, src in zip(self.module.parameters(), model.parameters()):
                 avg.mul_(momentum).add_(src.detach(), alpha=1. - momentum)
         self.steps += 1
         self._num_updates = None  # the host mirror re-reads `steps`
@@ -101,10 +100,9 @@ def _mask_instead_of_indices(backbone: torch.nn.Module) -> Callable:
                           mask: Optional[torch.Tensor] = None,
                           visible: Optional[torch.Tensor] = None):
         if visible is not None:
-            mask = visible.new_ones(visible.shape[0],
-                                    backbone.grid_size**2,
-                                    dtype=torch.bool).scatter_(
-                                        1, visible, False)
+            mask = visible.new_ones(
+                visible.shape[0], backbone.grid_size**2,
+                dtype=torch.bool).scatter_(1, visible, False)
         return forward(x, mask=mask)
 
     return forward_from_mask
@@ -189,8 +187,8 @@ def time_momentum_update(model: torch.nn.Module,
         target.update_parameters(online, 0.999)
     loop = types.MethodType(_loop_update_parameters, target)
     result = {}
-    for name, update in (('foreach_ms', target.update_parameters),
-                         ('loop_ms', loop)):
+    for name, update in (('foreach_ms', target.update_parameters), ('loop_ms',
+                                                                    loop)):
         times = []
         for _ in range(repeats):
             start = time.perf_counter()

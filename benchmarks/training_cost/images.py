@@ -36,9 +36,10 @@ def generate_jpegs(out_dir: str,
     for index in range(num):
         width = int(size[0] * rng.uniform(0.9, 1.1))
         height = int(size[1] * rng.uniform(0.9, 1.1))
-        coarse = rng.integers(0, 256, (rng.integers(4, 16),
-                                       rng.integers(4, 16), 3),
-                              dtype=np.uint8)
+        coarse = rng.integers(
+            0,
+            256, (rng.integers(4, 16), rng.integers(4, 16), 3),
+            dtype=np.uint8)
         field = np.asarray(
             Image.fromarray(coarse).resize((width, height), Image.BICUBIC),
             dtype=np.int16)

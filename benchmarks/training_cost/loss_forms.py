@@ -70,8 +70,7 @@ LOSS_NAMES: Dict[str, str] = {
 }
 
 
-def measure_loss(form: str, rows: int, dim: int = 768,
-                 seed: int = 0) -> Dict:
+def measure_loss(form: str, rows: int, dim: int = 768, seed: int = 0) -> Dict:
     """Forward + backward of one dense loss; time and extra peak memory.
 
     The extra peak is the process's peak RSS during the call minus its RSS
@@ -91,8 +90,7 @@ def measure_loss(form: str, rows: int, dim: int = 768,
                        f'{sorted(LOSS_FORMS)}')
     generator = torch.Generator().manual_seed(seed)
     pred = torch.randn(rows, dim, generator=generator).requires_grad_()
-    target = F.layer_norm(torch.randn(rows, dim, generator=generator),
-                          (dim, ))
+    target = F.layer_norm(torch.randn(rows, dim, generator=generator), (dim, ))
     before = current_rss_mib()
     exact = reset_peak_rss()
     start = time.perf_counter()

@@ -46,11 +46,12 @@ METHOD_NAMES: Dict[str, str] = {
 #: ``tiny`` is for smoke tests only.
 ENCODERS: Dict[str, dict] = {
     'vit-s':
-    dict(embed_dims=384, num_layers=12, num_heads=6,
-         feedforward_channels=1536),
+    dict(
+        embed_dims=384, num_layers=12, num_heads=6, feedforward_channels=1536),
     'vit-b':
-    dict(embed_dims=768, num_layers=12, num_heads=12,
-         feedforward_channels=3072),
+    dict(
+        embed_dims=768, num_layers=12, num_heads=12,
+        feedforward_channels=3072),
     'tiny':
     dict(embed_dims=64, num_layers=1, num_heads=2, feedforward_channels=128),
 }
@@ -59,8 +60,10 @@ ENCODERS: Dict[str, dict] = {
 #: recipe), heads of 64 channels for ViT-S (6) and the recipe's 16 for
 #: ViT-B.
 SIM_NECKS: Dict[str, dict] = {
-    'vit-s': dict(in_channels=384, embed_dims=384, num_heads=6),
-    'vit-b': dict(in_channels=768, embed_dims=768, num_heads=16),
+    'vit-s':
+    dict(in_channels=384, embed_dims=384, num_heads=6),
+    'vit-b':
+    dict(in_channels=768, embed_dims=768, num_heads=16),
     'tiny':
     dict(
         in_channels=64,

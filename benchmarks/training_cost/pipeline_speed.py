@@ -55,7 +55,8 @@ def pipeline_throughput(image_paths: Sequence[str],
                     raise RuntimeError(f'{name} pipeline dropped {path}')
             passes[name].append(time.perf_counter() - start)
     return {
-        name: dict(
+        name:
+        dict(
             label=PIPELINES[name][1],
             pass_s=times,
             images=len(image_paths),

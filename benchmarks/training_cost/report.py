@@ -11,10 +11,13 @@ ENCODER_NAMES = {'vit-s': 'ViT-S/16', 'vit-b': 'ViT-B/16', 'tiny': 'tiny'}
 
 
 def _table(header: Sequence[str], rows: List[Sequence]) -> str:
-    lines = ['| ' + ' | '.join(header) + ' |',
-             '|' + '|'.join('---' for _ in header) + '|']
-    lines += ['| ' + ' | '.join(str(cell) for cell in row) + ' |'
-              for row in rows]
+    lines = [
+        '| ' + ' | '.join(header) + ' |',
+        '|' + '|'.join('---' for _ in header) + '|'
+    ]
+    lines += [
+        '| ' + ' | '.join(str(cell) for cell in row) + ' |' for row in rows
+    ]
     return '\n'.join(lines)
 
 
@@ -48,8 +51,8 @@ def _gib(mib: float) -> str:
     return f'{mib / 1024.:.2f}'
 
 
-def step_table(pooled: Dict[str, Optional[Dict]],
-               errors: Dict[str, str]) -> str:
+def step_table(pooled: Dict[str, Optional[Dict]], errors: Dict[str,
+                                                               str]) -> str:
     """Step-cost table of one encoder with ratios to MAE.
 
     Args:
@@ -78,8 +81,7 @@ def step_table(pooled: Dict[str, Optional[Dict]],
     return _table([
         'method', 'trainable params (M)', 'median step (s)', 'min step (s)',
         'images/s', 'peak memory (GiB)', 'peak above imports (GiB)',
-        'step / MAE', 'memory / MAE',
-        'timed steps'
+        'step / MAE', 'memory / MAE', 'timed steps'
     ], rows)
 
 
@@ -117,8 +119,7 @@ def pipeline_table(results: Dict[str, Dict]) -> str:
             f' (for {res["images"]} images)'
         ])
     return _table(
-        ['pipeline', 'images/s per worker', 'vs MoCo v3', 'passes (s)'],
-        rows)
+        ['pipeline', 'images/s per worker', 'vs MoCo v3', 'passes (s)'], rows)
 
 
 def profile_table(profile: List[Dict]) -> str:
@@ -128,9 +129,9 @@ def profile_table(profile: List[Dict]) -> str:
         f'{event["self_cpu_pct"]:.1f}', f'{event["cpu_total_ms"]:.1f}',
         event['calls']
     ] for event in profile]
-    return _table(
-        ['operator', 'self CPU (ms)', 'self CPU (%)', 'CPU total (ms)',
-         'calls'], rows)
+    return _table([
+        'operator', 'self CPU (ms)', 'self CPU (%)', 'CPU total (ms)', 'calls'
+    ], rows)
 
 
 def ablation_table(pooled: Dict[str, Optional[Dict]]) -> str:
@@ -180,8 +181,10 @@ def plot_loss_memory(results: List[Dict], path: str) -> None:
             line, = ax.plot(xs, ys, 'o-', label=label)
             if estimated:
                 ex, ey = zip(*estimated)
-                ax.plot([xs[-1], *ex], [ys[-1], *ey], 'o--',
-                        mfc='none', color=line.get_color(),
+                ax.plot([xs[-1], *ex], [ys[-1], *ey],
+                        'o--',
+                        mfc='none',
+                        color=line.get_color(),
                         label=f'{label} (skipped: estimate)')
     ax.set_xscale('log')
     ax.set_yscale('log')

@@ -56,48 +56,86 @@ NOISE = 0.05
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Training-cost benchmark of SIM vs MAE and MoCo v3.')
-    parser.add_argument('--device', choices=['cpu', 'cuda'], default=None,
-                        help='default: cuda when available, else cpu')
-    parser.add_argument('--batch', type=int, default=None,
-                        help='images per step (default 8 on CPU, 128 on '
-                        'CUDA)')
-    parser.add_argument('--rounds', type=int, default=2,
-                        help='fresh processes per model (interleaved)')
-    parser.add_argument('--steps', type=int, default=3,
-                        help='timed steps per process (after warm-up)')
-    parser.add_argument('--warmup', type=int, default=None,
-                        help='untimed steps per process (2 CPU, 3 CUDA)')
+    parser.add_argument(
+        '--device',
+        choices=['cpu', 'cuda'],
+        default=None,
+        help='default: cuda when available, else cpu')
+    parser.add_argument(
+        '--batch',
+        type=int,
+        default=None,
+        help='images per step (default 8 on CPU, 128 on '
+        'CUDA)')
+    parser.add_argument(
+        '--rounds',
+        type=int,
+        default=2,
+        help='fresh processes per model (interleaved)')
+    parser.add_argument(
+        '--steps',
+        type=int,
+        default=3,
+        help='timed steps per process (after warm-up)')
+    parser.add_argument(
+        '--warmup',
+        type=int,
+        default=None,
+        help='untimed steps per process (2 CPU, 3 CUDA)')
     parser.add_argument('--ablation-steps', type=int, default=5)
-    parser.add_argument('--encoders', nargs='+', default=['vit-s', 'vit-b'],
-                        choices=['vit-s', 'vit-b', 'tiny'])
-    parser.add_argument('--methods', nargs='+', default=METHODS,
-                        choices=METHODS)
-    parser.add_argument('--sections', nargs='+', default=SECTIONS,
-                        choices=SECTIONS)
-    parser.add_argument('--ablation-encoder', default='vit-b',
-                        choices=['vit-s', 'vit-b', 'tiny'])
-    parser.add_argument('--ablations', nargs='+', default=list(VARIANTS),
-                        choices=list(VARIANTS))
-    parser.add_argument('--loss-rows', type=int, nargs='+',
-                        default=[8 * 196, 64 * 196, 256 * 196])
+    parser.add_argument(
+        '--encoders',
+        nargs='+',
+        default=['vit-s', 'vit-b'],
+        choices=['vit-s', 'vit-b', 'tiny'])
+    parser.add_argument(
+        '--methods', nargs='+', default=METHODS, choices=METHODS)
+    parser.add_argument(
+        '--sections', nargs='+', default=SECTIONS, choices=SECTIONS)
+    parser.add_argument(
+        '--ablation-encoder',
+        default='vit-b',
+        choices=['vit-s', 'vit-b', 'tiny'])
+    parser.add_argument(
+        '--ablations',
+        nargs='+',
+        default=list(VARIANTS),
+        choices=list(VARIANTS))
+    parser.add_argument(
+        '--loss-rows',
+        type=int,
+        nargs='+',
+        default=[8 * 196, 64 * 196, 256 * 196])
     parser.add_argument('--loss-dim', type=int, default=768)
-    parser.add_argument('--images', type=int, default=300,
-                        help='generated JPEGs for the pipeline benchmark')
+    parser.add_argument(
+        '--images',
+        type=int,
+        default=300,
+        help='generated JPEGs for the pipeline benchmark')
     parser.add_argument('--profile-rows', type=int, default=15)
-    parser.add_argument('--threads', type=int, default=None,
-                        help='torch threads of the step/loss processes '
-                        '(default 1 on CPU: on a shared machine another '
-                        "process's load stalls multi-threaded OpenMP "
-                        'regions and makes timings erratic; all cores on '
-                        'CUDA)')
-    parser.add_argument('--out', default=osp.join(REPO_ROOT, 'docs',
-                                                  'benchmarks'),
-                        help='where to write the markdown, PNG and JSON')
-    parser.add_argument('--timeout', type=int, default=1800,
-                        help='seconds per measurement process')
-    parser.add_argument('--from-json', default=None,
-                        help='only rewrite the report from a saved '
-                        'training_cost.json (no measurement)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='torch threads of the step/loss processes '
+        '(default 1 on CPU: on a shared machine another '
+        "process's load stalls multi-threaded OpenMP "
+        'regions and makes timings erratic; all cores on '
+        'CUDA)')
+    parser.add_argument(
+        '--out',
+        default=osp.join(REPO_ROOT, 'docs', 'benchmarks'),
+        help='where to write the markdown, PNG and JSON')
+    parser.add_argument(
+        '--timeout',
+        type=int,
+        default=1800,
+        help='seconds per measurement process')
+    parser.add_argument(
+        '--from-json',
+        default=None,
+        help='only rewrite the report from a saved '
+        'training_cost.json (no measurement)')
     args = parser.parse_args(argv)
     if args.device is None:
         import torch
@@ -113,11 +151,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def spawn(task: Dict, timeout: int) -> Dict:
     """Run one task in a fresh ``worker`` process; its result or error."""
-    cmd = [sys.executable, '-m', 'benchmarks.training_cost.worker',
-           json.dumps(task)]
+    cmd = [
+        sys.executable, '-m', 'benchmarks.training_cost.worker',
+        json.dumps(task)
+    ]
     try:
         proc = subprocess.run(
-            cmd, cwd=REPO_ROOT, capture_output=True, text=True,
+            cmd,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
             timeout=timeout)
     except subprocess.TimeoutExpired:
         return dict(error=f'timed out after {timeout} s')
@@ -129,8 +172,10 @@ def spawn(task: Dict, timeout: int) -> Dict:
 
 
 def _log(message: str) -> None:
-    print(f'[{time.strftime("%H:%M:%S")}] {message}', file=sys.stderr,
-          flush=True)
+    print(
+        f'[{time.strftime("%H:%M:%S")}] {message}',
+        file=sys.stderr,
+        flush=True)
 
 
 def count_stages(args) -> int:
@@ -148,7 +193,8 @@ def _stage(stages: Optional[StageProgress], name: str) -> None:
         stages.start(name)
 
 
-def run_steps(args, image_paths: List[str],
+def run_steps(args,
+              image_paths: List[str],
               stages: Optional[StageProgress] = None) -> Dict[str, Dict]:
     """Section 1: all methods x encoders, interleaved over rounds."""
     runs = {enc: {m: [] for m in args.methods} for enc in args.encoders}
@@ -156,11 +202,15 @@ def run_steps(args, image_paths: List[str],
         for encoder in args.encoders:
             for method in args.methods:
                 task = dict(
-                    kind='step', method=method, encoder=encoder,
+                    kind='step',
+                    method=method,
+                    encoder=encoder,
                     image_paths=image_paths[:args.batch],
                     batch_size=args.batch,
-                    steps=args.steps, warmup=args.warmup,
-                    device=args.device, threads=args.threads)
+                    steps=args.steps,
+                    warmup=args.warmup,
+                    device=args.device,
+                    threads=args.threads)
                 _stage(stages, f'steps: round {round_index} {encoder} '
                        f'{method}')
                 result = spawn(task, args.timeout)
@@ -181,27 +231,29 @@ def run_ablations(
     for variant in args.ablations:
         accum = variant.startswith('accum')
         task = dict(
-            kind='step', method='sim_release',
+            kind='step',
+            method='sim_release',
             encoder=args.ablation_encoder,
             image_paths=image_paths[:args.batch],
             batch_size=args.batch,
             steps=4 if accum else args.ablation_steps,
-            warmup=args.warmup + (1 if accum else 0), device=args.device,
-            variant=variant, threads=args.threads,
+            warmup=args.warmup + (1 if accum else 0),
+            device=args.device,
+            variant=variant,
+            threads=args.threads,
             time_ema=variant == 'baseline',
             profile_rows=args.profile_rows if variant == 'baseline' else None)
         _stage(stages, f'ablation {variant}')
         result = spawn(task, args.timeout)
-        _log(f'ablation {variant}: ' + (
-            result['error'] if 'error' in result else
-            f'steps {[round(s, 3) for s in result["step_s"]]}, '
-            f'peak {result["peak_mib"]:.0f} MiB'))
+        _log(f'ablation {variant}: ' +
+             (result['error'] if 'error' in
+              result else f'steps {[round(s, 3) for s in result["step_s"]]}, '
+              f'peak {result["peak_mib"]:.0f} MiB'))
         runs[variant] = [result]
     return runs
 
 
-def run_losses(args,
-               stages: Optional[StageProgress] = None) -> List[Dict]:
+def run_losses(args, stages: Optional[StageProgress] = None) -> List[Dict]:
     """Section 2: each (M, form) in a fresh process; quadratic forms that
     would not fit in free RAM are skipped with their estimated need."""
     results, last = [], {}
@@ -216,19 +268,28 @@ def run_losses(args,
             else:
                 estimate = 0.
             if estimate > free - RAM_MARGIN_MIB:
-                res = dict(form=form, rows=rows, skipped=True,
-                           estimate_mib=estimate, available_mib=free)
+                res = dict(
+                    form=form,
+                    rows=rows,
+                    skipped=True,
+                    estimate_mib=estimate,
+                    available_mib=free)
             else:
                 res = spawn(
-                    dict(kind='loss', form=form, rows=rows,
-                         dim=args.loss_dim, threads=args.threads),
-                    args.timeout)
+                    dict(
+                        kind='loss',
+                        form=form,
+                        rows=rows,
+                        dim=args.loss_dim,
+                        threads=args.threads), args.timeout)
                 res.setdefault('form', form)
                 res.setdefault('rows', rows)
                 if 'extra_mib' in res:
                     last[form] = (rows, max(res['extra_mib'], 1.))
-            _log(f'loss {form} M={rows}: ' + json.dumps(
-                {k: v for k, v in res.items() if k not in ('form', 'rows')}))
+            _log(f'loss {form} M={rows}: ' + json.dumps({
+                k: v
+                for k, v in res.items() if k not in ('form', 'rows')
+            }))
             results.append(res)
     return results
 
@@ -255,9 +316,8 @@ def build_markdown(args, results: Dict, wall_s: float) -> str:
         'comes from this one run (ratios are within the run).\n',
         f'- command: `{cmd}`',
         f'- machine: {info["cpu"]}, {info["cores"]} cores, {info["ram"]} '
-        f'RAM; device `{args.device}`' + (
-            f' ({torch.cuda.get_device_name()})'
-            if args.device == 'cuda' else ''),
+        f'RAM; device `{args.device}`' + (f' ({torch.cuda.get_device_name()})'
+                                          if args.device == 'cuda' else ''),
         f'- torch {torch.__version__}, mmselfsup {mmselfsup.__version__}; '
         f'torch threads per process: {args.threads}',
         f'- date: {results["date"]}; total wall time '
@@ -276,11 +336,11 @@ def build_markdown(args, results: Dict, wall_s: float) -> str:
             f'method has one). {args.rounds} fresh processes per model, '
             'alternating between models, each with '
             f'{args.warmup} untimed warm-up step(s) then {args.steps} timed '
-            'steps; median and min over all timed steps. ' + (
-                'Peak memory: peak RSS of the process (imports included).'
-                if args.device == 'cpu' else
-                'Peak memory: `torch.cuda.max_memory_allocated`; fp16 '
-                'autocast through the configs\' `AmpOptimWrapper`.') +
+            'steps; median and min over all timed steps. ' +
+            ('Peak memory: peak RSS of the process (imports included).'
+             if args.device == 'cpu' else
+             'Peak memory: `torch.cuda.max_memory_allocated`; fp16 '
+             'autocast through the configs\' `AmpOptimWrapper`.') +
             ' The batch is produced once by the config\'s train pipeline '
             'from generated JPEGs (data loading is not timed).\n',
             'ViT-S/16 is 384 wide, 12 layers, 6 heads (DeiT-S) for every '
@@ -295,12 +355,16 @@ def build_markdown(args, results: Dict, wall_s: float) -> str:
         ]
         for encoder, per_method in steps.items():
             pooled = {m: report.pool_runs(r) for m, r in per_method.items()}
-            errors = {m: next((x['error'] for x in r if 'error' in x), '')
-                      for m, r in per_method.items()}
+            errors = {
+                m: next((x['error'] for x in r if 'error' in x), '')
+                for m, r in per_method.items()
+            }
             if encoder == 'vit-b':
                 pooled_b = pooled
-            parts += [f'### {report.ENCODER_NAMES[encoder]}\n',
-                      report.step_table(pooled, errors), '']
+            parts += [
+                f'### {report.ENCODER_NAMES[encoder]}\n',
+                report.step_table(pooled, errors), ''
+            ]
         parts += [
             'Why SIM costs about twice MAE: counting matrix work in units '
             'of one token through one 768-wide block (x3 for forward + '
@@ -327,7 +391,8 @@ def build_markdown(args, results: Dict, wall_s: float) -> str:
             'when its estimate (the previous M\'s measurement scaled by '
             f'(M/M_prev)^2) exceeds free RAM minus {RAM_MARGIN_MIB / 1024:.0f}'
             ' GiB.\n',
-            report.loss_table(losses), '',
+            report.loss_table(losses),
+            '',
             '![extra peak memory against M](training_cost_loss_memory.png)',
             '',
         ]
@@ -344,8 +409,8 @@ def build_markdown(args, results: Dict, wall_s: float) -> str:
             'both colour pipelines, `SIMBlockMaskGenerator`, pack. MoCo v3: '
             'mmselfsup\'s ViT config (`LoadImageFromFile` with cv2 decode, '
             '`MultiView` of two crop + colour pipelines, pack).\n',
-            report.pipeline_table(pipe) if 'error' not in pipe else
-            f'failed: {pipe["error"]}', ''
+            report.pipeline_table(pipe)
+            if 'error' not in pipe else f'failed: {pipe["error"]}', ''
         ]
     ablation = results.get('ablation')
     if ablation:
@@ -385,10 +450,9 @@ def build_markdown(args, results: Dict, wall_s: float) -> str:
                     or not ref:
                 continue
             d_mem = 100 * (stats['peak_mib'] / ref['peak_mib'] - 1)
-            verdicts.append(
-                f'- {VARIANTS[variant][0]}: ' +
-                _verdict(stats['median_s'] / ref['median_s'] - 1) +
-                f'; memory {d_mem:+.1f}%')
+            verdicts.append(f'- {VARIANTS[variant][0]}: ' +
+                            _verdict(stats['median_s'] / ref['median_s'] - 1) +
+                            f'; memory {d_mem:+.1f}%')
         if base.get('ema'):
             ema = base['ema']
             verdicts.append(
@@ -416,28 +480,35 @@ def targets_section(args, results: Dict, pooled_b: Optional[Dict]) -> list:
         sim, mae = pooled_b['sim_release'], pooled_b['mae']
         r_t = sim['median_s'] / mae['median_s']
         r_m = sim['peak_mib'] / mae['peak_mib']
-        rows.append([f'SIM ViT-B step time / MAE (batch {args.batch})',
-                     '<= 1.97x', f'{r_t:.2f}x', 'yes' if r_t <= 1.97 else
-                     'no'])
-        rows.append(['SIM ViT-B peak memory / MAE', '<= 1.39x',
-                     f'{r_m:.2f}x', 'yes' if r_m <= 1.39 else 'no'])
+        rows.append([
+            f'SIM ViT-B step time / MAE (batch {args.batch})', '<= 1.97x',
+            f'{r_t:.2f}x', 'yes' if r_t <= 1.97 else 'no'
+        ])
+        rows.append([
+            'SIM ViT-B peak memory / MAE', '<= 1.39x', f'{r_m:.2f}x',
+            'yes' if r_m <= 1.39 else 'no'
+        ])
     for res in results.get('loss') or []:
         if res['form'] == 'rowwise' and res['rows'] == 256 * 196 and \
                 'extra_mib' in res:
-            rows.append(['dense UniGrad extra memory at 50,176 x 768',
-                         '< 1024 MiB', f'{res["extra_mib"]:.0f} MiB',
-                         'yes' if res['extra_mib'] < 1024 else 'no'])
+            rows.append([
+                'dense UniGrad extra memory at 50,176 x 768', '< 1024 MiB',
+                f'{res["extra_mib"]:.0f} MiB',
+                'yes' if res['extra_mib'] < 1024 else 'no'
+            ])
     pipe = results.get('pipeline') or {}
     if 'sim' in pipe and 'mocov3' in pipe:
         ratio = pipe['sim']['images_per_s'] / pipe['mocov3']['images_per_s']
-        rows.append(['two-view + mask pipeline / MoCo v3 images/s',
-                     '>= 1.00x', f'{ratio:.2f}x',
-                     'yes' if ratio >= 1 else 'no'])
+        rows.append([
+            'two-view + mask pipeline / MoCo v3 images/s', '>= 1.00x',
+            f'{ratio:.2f}x', 'yes' if ratio >= 1 else 'no'
+        ])
     if not rows:
         return []
-    return ['## Targets (reported, not asserted)\n',
-            report._table(['target', 'wanted', 'measured', 'met'], rows),
-            '']
+    return [
+        '## Targets (reported, not asserted)\n',
+        report._table(['target', 'wanted', 'measured', 'met'], rows), ''
+    ]
 
 
 def run_benchmark(args, cli: bool = False) -> Dict:
@@ -448,8 +519,10 @@ def run_benchmark(args, cli: bool = False) -> Dict:
     """
     start = time.time()
     results: Dict = dict(
-        date=datetime.datetime.now().strftime('%Y-%m-%d %H:%M'), cli=cli,
-        args=vars(args), argv=sys.argv[1:])
+        date=datetime.datetime.now().strftime('%Y-%m-%d %H:%M'),
+        cli=cli,
+        args=vars(args),
+        argv=sys.argv[1:])
     # a line per worker process with its ETA, to stderr beside the _log
     stages = StageProgress(count_stages(args), file=sys.stderr) \
         if count_stages(args) else None
@@ -489,8 +562,8 @@ def write_report(args, results: Dict) -> str:
         f.write(markdown)
     if results.get('loss'):
         report.plot_loss_memory(
-            results['loss'],
-            osp.join(args.out, 'training_cost_loss_memory.png'))
+            results['loss'], osp.join(args.out,
+                                      'training_cost_loss_memory.png'))
     return markdown
 
 

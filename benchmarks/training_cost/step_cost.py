@@ -108,8 +108,8 @@ def measure_step_cost(method: str,
     model.to(device)
     model.train()
     handles = ablations.apply_to_model(model, variant)
-    optim_wrapper = build_optim_wrapper(
-        model, cpu_optim_wrapper_cfg(cfg, device))
+    optim_wrapper = build_optim_wrapper(model,
+                                        cpu_optim_wrapper_cfg(cfg, device))
     batch = make_batch(train_pipeline(cfg), image_paths, batch_size)
 
     hub = MessageHub.get_current_instance()

@@ -13,6 +13,7 @@
 _base_ = [
     '_base_/sim_vit-tiny-p16.py',
     'mmselfsup::selfsup/_base_/default_runtime.py',
+    '../_base_/datasets/shapes_knn_monitor.py',
 ]
 
 img_size = _base_.vit_tiny_img_size
@@ -72,8 +73,7 @@ train_cfg = dict(by_epoch=True, max_epochs=max_epochs)
 auto_scale_lr = dict(base_batch_size=32)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=8),
-    checkpoint=dict(
-        type='AtomicCheckpointHook', interval=4, max_keep_ckpts=2),
+    checkpoint=dict(type='AtomicCheckpointHook', interval=4, max_keep_ckpts=2),
     # accumulation vs target_update_interval; the loss and mask checks the
     # step keeps on the device, read every logging interval
     training_checks=dict(type='TrainingChecksHook'))
@@ -83,33 +83,12 @@ default_hooks = dict(
 # dense probe: a linear classifier on every patch token of the generated
 # detection images (128 px, an 8 x 8 grid), fitted on 400 and scored on
 # 200 by the mIoU of the patch labels (8 shapes + background), logged as
-# `dense/mIoU`.
-knn_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='mmcls.ResizeEdge', scale=img_size, edge='short'),
-    dict(type='CenterCrop', crop_size=img_size),
-    dict(type='mmcls.PackClsInputs'),
-]
-knn_dataloader = dict(
-    batch_size=64,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='mmcls.CustomDataset',
-        data_root=data_root,
-        ann_file='meta/train.txt',
-        data_prefix=dict(img_path='train/'),
-        pipeline=knn_pipeline))
+# `dense/mIoU`. The splits: ../_base_/datasets/shapes_knn_monitor.py.
 custom_hooks = [
     dict(
         type='KNNMonitorHook',
-        train_dataloader=knn_dataloader,
-        val_dataloader=dict(
-            knn_dataloader,
-            dataset=dict(
-                knn_dataloader['dataset'],
-                ann_file='meta/val.txt',
-                data_prefix=dict(img_path='val/'))),
+        train_dataloader=_base_.knn_train_dataloader,
+        val_dataloader=_base_.knn_val_dataloader,
         interval=4,
         dense_probe=dict(
             data_root=data_root + 'det/',

@@ -2,8 +2,7 @@
 from .dense_probe import (DenseProbeSet, confusion_matrix, dense_probe_miou,
                           extract_patch_features, load_dense_probe_set,
                           mean_iou, patch_centre_labels)
-from .feature_extraction import (backbone_feature_map,
-                                 extract_pooled_features,
+from .feature_extraction import (backbone_feature_map, extract_pooled_features,
                                  pooled_backbone_features)
 from .knn import knn_accuracy, knn_classify
 from .logistic_regression import (fit_logistic_regression,

@@ -110,8 +110,8 @@ def load_dense_probe_set(img_dir: str,
     return DenseProbeSet(images.contiguous(), label_maps, names)
 
 
-def patch_centre_labels(label_maps: torch.Tensor, grid: Tuple[int,
-                                                              int]) -> torch.Tensor:
+def patch_centre_labels(label_maps: torch.Tensor,
+                        grid: Tuple[int, int]) -> torch.Tensor:
     """The class at the centre pixel of every patch.
 
     Args:
@@ -271,8 +271,7 @@ def dense_probe_miou(model: nn.Module,
             model, data.images, backbone_name, progress=progress)
         grid = tuple(maps.shape[1:3])
         feats[split] = maps.reshape(-1, maps.shape[-1])
-        labels[split] = patch_centre_labels(data.label_maps,
-                                            grid).reshape(-1)
+        labels[split] = patch_centre_labels(data.label_maps, grid).reshape(-1)
     keep = labels['train'] != ignore_index
     classifier = fit_logistic_regression(
         feats['train'][keep],

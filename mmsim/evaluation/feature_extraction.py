@@ -51,8 +51,8 @@ def backbone_feature_map(backbone: nn.Module,
         if side * side != tokens.shape[1]:
             raise ValueError(f'cannot lay {tokens.shape[1]} patch tokens on '
                              'a square grid')
-        last = tokens.transpose(1, 2).reshape(
-            tokens.shape[0], tokens.shape[2], side, side)
+        last = tokens.transpose(1, 2).reshape(tokens.shape[0], tokens.shape[2],
+                                              side, side)
     if last.dim() != 4:
         raise ValueError('cannot read a feature map from a backbone output '
                          f'of shape {tuple(last.shape)}; expected (B, C, H, '

@@ -99,8 +99,7 @@ def extract_train_val(
         loader = Runner.build_dataloader(cfg.get(name), seed=seed)
         if progress and get_rank() == 0:
             print(f'{name}:', flush=True)
-        feats.extend(
-            extract_pooled_features(model, loader, progress=progress))
+        feats.extend(extract_pooled_features(model, loader, progress=progress))
     return tuple(feats)
 
 

@@ -89,6 +89,6 @@ def knn_accuracy(train_feats: torch.Tensor,
     """
     if query_feats.shape[0] == 0:
         raise ValueError('knn_accuracy needs at least one query')
-    pred = knn_classify(train_feats, train_labels, query_feats, num_classes,
-                        k, temperature)
+    pred = knn_classify(train_feats, train_labels, query_feats, num_classes, k,
+                        temperature)
     return (pred == query_labels.long()).float().mean().item() * 100.

@@ -12,12 +12,12 @@ import torch
 import torch.nn.functional as F
 
 
-def plain_scaled_dot_product_attention(
-        query: torch.Tensor,
-        key: torch.Tensor,
-        value: torch.Tensor,
-        attn_mask: Optional[torch.Tensor] = None,
-        dropout_p: float = 0.) -> torch.Tensor:
+def plain_scaled_dot_product_attention(query: torch.Tensor,
+                                       key: torch.Tensor,
+                                       value: torch.Tensor,
+                                       attn_mask: Optional[
+                                           torch.Tensor] = None,
+                                       dropout_p: float = 0.) -> torch.Tensor:
     """``softmax(Q K^T / sqrt(C) + mask) V`` in plain tensor operations.
 
     The semantics of torch 2.0's ``F.scaled_dot_product_attention``: a
@@ -67,6 +67,6 @@ def scaled_dot_product_attention(query: torch.Tensor,
     """
     fused = getattr(F, 'scaled_dot_product_attention', None)
     if fused is None:
-        return plain_scaled_dot_product_attention(query, key, value,
-                                                  attn_mask, dropout_p)
+        return plain_scaled_dot_product_attention(query, key, value, attn_mask,
+                                                  dropout_p)
     return fused(query, key, value, attn_mask=attn_mask, dropout_p=dropout_p)

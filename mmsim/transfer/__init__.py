@@ -23,12 +23,12 @@ from .vitdet import (backbone_arch, convert_release_to_vitdet,
                      convert_sim_to_vitdet)
 
 __all__ = [
-    'CheckpointConversionError', 'Conversion', 'vit_encoder_keys',
-    'SOURCES', 'select_encoder', 'load_state_dict', 'read_checkpoint',
-    'save_checkpoint', 'convert_and_save', 'converter_main',
-    'convert_sim_to_vitdet', 'convert_release_to_vitdet', 'backbone_arch',
-    'convert_sim_to_mmseg', 'convert_release_to_mmseg', 'backbone_settings',
-    'spread_out_indices', 'convert_release_to_sim', 'TASKS',
-    'format_metrics', 'num_heads_from_meta', 'build_finetune_config',
-    'run_finetune', 'run_finetunes', 'LinePrefixer', 'labelled_output'
+    'CheckpointConversionError', 'Conversion', 'vit_encoder_keys', 'SOURCES',
+    'select_encoder', 'load_state_dict', 'read_checkpoint', 'save_checkpoint',
+    'convert_and_save', 'converter_main', 'convert_sim_to_vitdet',
+    'convert_release_to_vitdet', 'backbone_arch', 'convert_sim_to_mmseg',
+    'convert_release_to_mmseg', 'backbone_settings', 'spread_out_indices',
+    'convert_release_to_sim', 'TASKS', 'format_metrics', 'num_heads_from_meta',
+    'build_finetune_config', 'run_finetune', 'run_finetunes', 'LinePrefixer',
+    'labelled_output'
 ]

@@ -22,9 +22,8 @@ def read_checkpoint(path: str) -> Any:
         Any: What the file holds.
     """
     if not os.path.isfile(path):
-        raise CheckpointConversionError(
-            f'{path}: no such checkpoint file' +
-            (' (it is a folder)' if os.path.isdir(path) else ''))
+        raise CheckpointConversionError(f'{path}: no such checkpoint file' + (
+            ' (it is a folder)' if os.path.isdir(path) else ''))
     try:
         checkpoint = torch.load(path, map_location='cpu')
     except Exception as error:  # truncated zip, bad pickle, not a .pth
@@ -37,11 +36,10 @@ def read_checkpoint(path: str) -> Any:
 
 
 def checkpoint_tensors(
-    checkpoint: Any,
-    path: str,
-    keys: Sequence[str] = ('state_dict', ),
-    what: str = 'a checkpoint'
-) -> 'OrderedDict[str, torch.Tensor]':
+        checkpoint: Any,
+        path: str,
+        keys: Sequence[str] = ('state_dict', ),
+        what: str = 'a checkpoint') -> 'OrderedDict[str, torch.Tensor]':
     """The tensors of a loaded checkpoint (see :func:`load_state_dict`).
 
     Args:
@@ -71,10 +69,9 @@ def checkpoint_tensors(
 
 
 def load_state_dict(
-    path: str,
-    keys: Sequence[str] = ('state_dict', ),
-    what: str = 'a checkpoint'
-) -> 'OrderedDict[str, torch.Tensor]':
+        path: str,
+        keys: Sequence[str] = ('state_dict', ),
+        what: str = 'a checkpoint') -> 'OrderedDict[str, torch.Tensor]':
     """Read the tensors of a checkpoint file on the CPU:
     :func:`read_checkpoint`, then :func:`checkpoint_tensors` (same
     arguments, same result).

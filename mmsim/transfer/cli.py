@@ -137,15 +137,14 @@ def convert_and_save(src: str,
         save_checkpoint(
             conversion.state_dict,
             dst,
-            meta=dict(
-                converted_from=src, converter=converter, **(meta or {})))
+            meta=dict(converted_from=src, converter=converter, **(meta or {})))
     print(f'saved {dst}')
     return 0
 
 
-def converter_parser(target: str,
-                     description: Optional[str] = None
-                     ) -> argparse.ArgumentParser:
+def converter_parser(
+        target: str,
+        description: Optional[str] = None) -> argparse.ArgumentParser:
     """The arguments of the converter CLI of ``target``: ``src``, ``dst``,
     ``--release`` (a target with both sources), ``--config`` (a target
     with a check) and ``--quiet``.

@@ -145,11 +145,11 @@ def run_finetune(task: str,
             conversion, num_heads or num_heads_from_meta(sim_checkpoint))
     elif arch_from is not None:
         backbone = spec.backbone(
-            spec.convert(load_state_dict(arch_from)),
-            num_heads or num_heads_from_meta(arch_from))
+            spec.convert(load_state_dict(arch_from)), num_heads
+            or num_heads_from_meta(arch_from))
     cfg = build_finetune_config(task, config, data_root, work_dir,
-                                backbone_checkpoint, backbone, max_iters,
-                                seed, cfg_options)
+                                backbone_checkpoint, backbone, max_iters, seed,
+                                cfg_options)
     runner = Runner.from_cfg(cfg)
     runner.train()
     return runner.test()

@@ -1,5 +1,5 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-"""Key layout of the SIM authors' released checkpoint (spec §6).
+"""Key layout of the SIM authors' released checkpoint (docs/method.md §6).
 
 The release stores ``{'model': {...}}`` with timm-style names:
 ``blocks.{i}.norm1|attn.qkv|attn.proj|norm2|mlp.fc1|mlp.fc2`` for the

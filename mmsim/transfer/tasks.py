@@ -89,8 +89,8 @@ def format_metrics(results: Dict[str, Dict[str, float]],
             spec.metric_scale * metrics.get(spec.metric_prefix + k, math.nan)
             for k in keys
         ]
-        lines.append(f'| {name} | ' + ' | '.join(f'{v:.1f}' for v in values) +
-                     ' |')
+        lines.append(f'| {name} | ' + ' | '.join(f'{v:.1f}'
+                                                 for v in values) + ' |')
     return '\n'.join(lines)
 
 

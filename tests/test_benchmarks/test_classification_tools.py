@@ -114,9 +114,10 @@ def test_logistic_regression_tool(shapes_cls_root, sim_checkpoint, tmp_path,
     config = osp.join(SHAPES, 'vit-tiny-p16_logreg_shapes.py')
     options = data_options(shapes_cls_root)
     tool = load_tool('logistic_regression')
-    assert tool.main(
-        [config, path, '--work-dir',
-         str(tmp_path), '--no-progress', '--cfg-options'] + options) == 0
+    assert tool.main([
+        config, path, '--work-dir',
+        str(tmp_path), '--no-progress', '--cfg-options'
+    ] + options) == 0
     out = capsys.readouterr().out
     assert 'pooled features' not in out and 'ETA' not in out
     with open(tmp_path / 'logistic_regression.json') as f:

@@ -45,11 +45,19 @@ def test_detections_run_in_two_processes(shapes_det_root, tmp_path):
         encoder = replay.encoder_checkpoint(config, None,
                                             str(tmp_path / 'encoder.pth'))
     jobs = {
-        'SIM': dict(encoder=encoder, det_root=shapes_det_root,
-                    work_dir=str(tmp_path / 'sim'), iters=2),
-        'random': dict(encoder=None, arch_from=encoder,
-                       det_root=shapes_det_root,
-                       work_dir=str(tmp_path / 'random'), iters=2),
+        'SIM':
+        dict(
+            encoder=encoder,
+            det_root=shapes_det_root,
+            work_dir=str(tmp_path / 'sim'),
+            iters=2),
+        'random':
+        dict(
+            encoder=None,
+            arch_from=encoder,
+            det_root=shapes_det_root,
+            work_dir=str(tmp_path / 'random'),
+            iters=2),
     }
     results = replay.run_detections(jobs, workers=2, num_threads=1)
     assert set(results) == {'SIM', 'random'}

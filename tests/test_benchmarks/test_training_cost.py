@@ -90,9 +90,15 @@ def test_vit_s_is_deit_s(method):
 
 
 def test_step_cost_and_ablations_keep_numerics(jpegs):
+
     def sim_steps(**kwargs):
         return measure_step_cost(
-            'sim_release', 'tiny', jpegs, batch_size=2, steps=2, warmup=1,
+            'sim_release',
+            'tiny',
+            jpegs,
+            batch_size=2,
+            steps=2,
+            warmup=1,
             **kwargs)
 
     base = sim_steps(time_ema=True, profile_rows=3)

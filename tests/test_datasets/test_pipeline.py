@@ -62,14 +62,13 @@ def test_shipped_colour_augmentation_is_the_spec(name):
     cfg = Config.fromfile(osp.join(CONFIGS, name))
     crop = cfg.train_dataloader.dataset.pipeline[1]
     view_1, view_2 = crop.view_pipelines
-    assert [(t.type, t.prob) for t in view_1] == [
-        ('RandomApply', 0.8), ('RandomGrayscale', 0.2),
-        ('RandomGaussianBlur', 1.)
-    ]
-    assert [(t.type, t.prob) for t in view_2] == [
-        ('RandomApply', 0.8), ('RandomGrayscale', 0.2),
-        ('RandomGaussianBlur', 0.1), ('RandomSolarize', 0.2)
-    ]
+    assert [(t.type, t.prob) for t in view_1] == [('RandomApply', 0.8),
+                                                  ('RandomGrayscale', 0.2),
+                                                  ('RandomGaussianBlur', 1.)]
+    assert [(t.type, t.prob) for t in view_2] == [('RandomApply', 0.8),
+                                                  ('RandomGrayscale', 0.2),
+                                                  ('RandomGaussianBlur', 0.1),
+                                                  ('RandomSolarize', 0.2)]
     for view in (view_1, view_2):
         (jitter, ) = view[0].transforms
         assert (jitter.type, jitter.brightness, jitter.contrast,

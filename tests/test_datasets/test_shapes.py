@@ -147,8 +147,7 @@ def test_label_maps_are_the_instance_masks(shapes_root, split):
     from PIL import Image
     from pycocotools.coco import COCO
     coco = COCO(
-        osp.join(shapes_root, 'det', 'annotations',
-                 f'instances_{split}.json'))
+        osp.join(shapes_root, 'det', 'annotations', f'instances_{split}.json'))
     for img_id in coco.getImgIds():
         info = coco.loadImgs(img_id)[0]
         label_map = np.asarray(

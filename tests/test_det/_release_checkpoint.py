@@ -1,6 +1,6 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-"""A fake of the SIM authors' released checkpoint (spec §6): the same keys
-and shapes, random tensors, any width and depth."""
+"""A fake of the SIM authors' released checkpoint (docs/method.md §6): the
+same keys and shapes, random tensors, any width and depth."""
 from collections import OrderedDict
 from typing import Dict, Tuple
 

@@ -145,8 +145,8 @@ def test_test_time_token_grid_is_the_training_grid(config, tmp_path,
     (pad, ) = cfg.model.data_preprocessor.batch_augments
     canvas = tuple(pad.size)
     img_path = str(tmp_path / 'wide.jpg')
-    mmcv.imwrite(np.full((canvas[0] * 2 // 3, canvas[1], 3), 90, np.uint8),
-                 img_path)
+    mmcv.imwrite(
+        np.full((canvas[0] * 2 // 3, canvas[1], 3), 90, np.uint8), img_path)
     pipeline = [
         t for t in cfg.test_dataloader.dataset.pipeline
         if t.type != 'LoadAnnotations'

@@ -97,11 +97,10 @@ def test_vit_b_exempts_what_vitdet_exempts(mmdet_scope):
     model.neck = SIMSimpleFPN(in_channels=768, out_channels=256)
     exempt = {}
     for rule in ('vitdet', 'all_1d'):
-        settings = _settings(model, build(model=model,
-                                          weight_decay_exempt=rule)[1])
-        exempt[rule] = sum(
-            p.numel() for n, p in model.named_parameters()
-            if settings[n][1] == 0.)
+        settings = _settings(model,
+                             build(model=model, weight_decay_exempt=rule)[1])
+        exempt[rule] = sum(p.numel() for n, p in model.named_parameters()
+                           if settings[n][1] == 0.)
     assert exempt['vitdet'] == 24 * 2 * 768 + 197 * 768 == 188160
     assert exempt['all_1d'] > exempt['vitdet']
 

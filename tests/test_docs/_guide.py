@@ -44,8 +44,9 @@ def commands(text: str) -> List[str]:
 def command(text: str, start: str, contains: str = '') -> str:
     """The one command of the guide that starts with ``start`` (and holds
     ``contains``)."""
-    found = [c for c in commands(text) if c.startswith(start)
-             and contains in c]
+    found = [
+        c for c in commands(text) if c.startswith(start) and contains in c
+    ]
     assert len(found) == 1, (start, contains, found)
     return found[0]
 

@@ -22,5 +22,7 @@ class StartWeightsHook(Hook):
         model = runner.model
         if is_model_wrapper(model):
             model = model.module
-        torch.save({k: v.clone()
-                    for k, v in model.state_dict().items()}, self.out)
+        torch.save({
+            k: v.clone()
+            for k, v in model.state_dict().items()
+        }, self.out)

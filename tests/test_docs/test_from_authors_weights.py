@@ -43,8 +43,8 @@ def test_conversions_keep_every_tensor(workspace):
     ViTDet file only the online encoder."""
     release = _state(osp.join(workspace, 'sim_tiny_release.pth'))['model']
     assert set(release) == set(release_shapes(**TINY))
-    sim = _state(osp.join(workspace, 'checkpoints',
-                          'sim-tiny-release_mmsim.pth'))
+    sim = _state(
+        osp.join(workspace, 'checkpoints', 'sim-tiny-release_mmsim.pth'))
     assert 'CC-BY-NC' in sim['meta']['license']
     state = sim['state_dict']
     assert 'optimizer' not in sim and 'epoch' not in sim['meta']
@@ -62,8 +62,9 @@ def test_conversions_keep_every_tensor(workspace):
     vitdet = _state(
         osp.join(workspace, 'checkpoints', 'sim-tiny-release_vitdet.pth'))
     assert 'CC-BY-NC' in vitdet['meta']['license']
-    assert not any(k.startswith(('target.', 'neck.', 'cls_token'))
-                   for k in vitdet['state_dict'])
+    assert not any(
+        k.startswith(('target.', 'neck.', 'cls_token'))
+        for k in vitdet['state_dict'])
     assert torch.equal(vitdet['state_dict']['layers.0.ln1.weight'],
                        release['blocks.0.norm1.weight'])
 
@@ -83,8 +84,9 @@ def test_knn_and_dense_probe_read_the_converted_file(workspace):
     assert result['num_val'] == 8 and 0 <= result['top1'] <= 100
     check(
         run_command(
-            command(GUIDE, 'python tools/benchmarks/classification/'
-                    'logistic_regression.py', 'shapes'), workspace))
+            command(
+                GUIDE, 'python tools/benchmarks/classification/'
+                'logistic_regression.py', 'shapes'), workspace))
     assert osp.isfile(
         osp.join(workspace, 'work_dirs', 'benchmarks', 'logistic_regression',
                  'vit-tiny-p16_logreg_shapes', 'logistic_regression.json'))
@@ -93,8 +95,9 @@ def test_knn_and_dense_probe_read_the_converted_file(workspace):
             command(GUIDE, 'python tools/benchmarks/dense_probe.py'),
             workspace))
     assert 'dense probe: mIoU' in output
-    with open(osp.join(workspace, 'work_dirs', 'dense_probe',
-                       'dense_probe.json')) as handle:
+    with open(
+            osp.join(workspace, 'work_dirs', 'dense_probe',
+                     'dense_probe.json')) as handle:
         assert math.isfinite(json.load(handle)['mIoU'])
 
 
@@ -105,8 +108,7 @@ def test_detection_twin_fine_tunes_from_it(workspace):
     output = check(
         run_command(
             command(GUIDE, 'python tools/transfer_quickstart.py --task det'),
-            workspace,
-            ['--max-iters', '2']))
+            workspace, ['--max-iters', '2']))
     assert '| SIM |' in output
     from mmsim.det import SIMViTDet
     path = osp.join(workspace, 'checkpoints', 'sim-tiny-release_vitdet.pth')
@@ -154,8 +156,10 @@ custom_hooks = [dict(type='StartWeightsHook', out={start!r})]
             line,
             workspace,
             shrink,
-            replace={'configs/sim/sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py':
-                     str(wrapper)}))
+            replace={
+                'configs/sim/sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py':
+                str(wrapper)
+            }))
     converted = 'checkpoints/sim-tiny-release_mmsim.pth'
     assert f'Load checkpoint from {converted}' in output
     expected = _state(osp.join(workspace, converted))['state_dict']
@@ -173,8 +177,10 @@ custom_hooks = [dict(type='StartWeightsHook', out={start!r})]
 def _merged(line: str) -> Config:
     """The config of a ``mim train`` command with its --cfg-options."""
     argv = shlex.split(line)
-    cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(
-        osp.dirname(osp.abspath(__file__)))), argv[3]))
+    cfg = Config.fromfile(
+        osp.join(
+            osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+            argv[3]))
     if '--cfg-options' in argv:
         options = argv[argv.index('--cfg-options') + 1:]
         parsed = {}

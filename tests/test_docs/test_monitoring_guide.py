@@ -17,7 +17,7 @@ from mmengine.runner import Runner
 from mmselfsup.registry import HOOKS
 from PIL import Image
 
-from tests.test_engine.test_sim_runner import shapes_root, tiny_cfg  # noqa
+from tests.test_engine.test_sim_runner import tiny_cfg
 from tests.test_tools.test_plot_scalars import tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -38,7 +38,7 @@ def _section(title: str) -> str:
 
 
 @pytest.fixture(scope='module')
-def tiny_run(shapes_root, tmp_path_factory):  # noqa: F811
+def tiny_run(shapes_root, tmp_path_factory):
     """A 2-epoch run of the quick-start config (2 blocks, the kNN monitor
     and the dense probe on, as shipped); its work dir and scalars.json."""
     work_dir = str(tmp_path_factory.mktemp('monitoring_run'))

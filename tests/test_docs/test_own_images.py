@@ -75,10 +75,9 @@ def test_the_list_holds_the_readable_images(workspace):
     for line in lines:
         if line.startswith(('unreadable:', 'not listed:', '9 readable')):
             assert line in GUIDE, line
-    assert any(line.startswith('unreadable: trip/broken.jpg') for line in
-               lines)
-    assert any(line.startswith('not listed: with space.png') for line in
-               lines)
+    assert any(
+        line.startswith('unreadable: trip/broken.jpg') for line in lines)
+    assert any(line.startswith('not listed: with space.png') for line in lines)
     assert workspace['seconds'] < 30
 
 
@@ -107,8 +106,9 @@ def test_vit_b_recipe_reads_the_list(workspace):
     spec.loader.exec_module(train)
     import shlex
     argv = shlex.split(with_options)[3:]
-    argv = [a for a in argv if a not in ('--launcher', 'pytorch', '--gpus',
-                                         '8')]
+    argv = [
+        a for a in argv if a not in ('--launcher', 'pytorch', '--gpus', '8')
+    ]
     cwd = os.getcwd()
     os.chdir(root)
     try:

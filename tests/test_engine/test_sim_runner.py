@@ -2,30 +2,14 @@
 """SIM through mmengine's real Runner on the generated shapes data."""
 import os.path as osp
 
-import pytest
 import torch
 from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.runner import Runner
 
-from mmsim.datasets.shapes import generate_shapes_dataset
-
 CONFIG = osp.join(
     osp.dirname(__file__), '..', '..', 'configs', 'sim',
     'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
-
-
-@pytest.fixture(scope='module')
-def shapes_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp('shapes')
-    generate_shapes_dataset(
-        str(root),
-        num_train=32,
-        num_val=8,
-        num_det_train=8,
-        num_det_val=4,
-        det_img_size=64)
-    return str(root) + '/'
 
 
 def quickstart_cfg(data_root, work_dir):
@@ -66,8 +50,7 @@ def tiny_cfg(data_root, work_dir, max_epochs=2, **extra):
 def _assert_states_equal(a, b):
     for key, value in a.items():
         if torch.is_tensor(value):
-            torch.testing.assert_close(b[key], value, rtol=0, atol=0,
-                                       msg=key)
+            torch.testing.assert_close(b[key], value, rtol=0, atol=0, msg=key)
 
 
 def test_trains_saves_and_resumes_identically(shapes_root, tmp_path):
@@ -80,8 +63,8 @@ def test_trains_saves_and_resumes_identically(shapes_root, tmp_path):
     assert first.iter == 4
     ckpt = str(tmp_path / 'a' / 'epoch_1.pth')
     resumed = Runner.from_cfg(
-        tiny_cfg(shapes_root, str(tmp_path / 'b'), resume=True,
-                 load_from=ckpt))
+        tiny_cfg(
+            shapes_root, str(tmp_path / 'b'), resume=True, load_from=ckpt))
     resumed.train_loop._max_epochs = 1
     resumed.train()  # resumes after epoch 1: loads, trains nothing
     assert resumed.iter == 4
@@ -107,5 +90,4 @@ def test_trains_saves_and_resumes_identically(shapes_root, tmp_path):
         torch.manual_seed(0)
         outputs.append(runner.model.train_step(data, runner.optim_wrapper))
     torch.testing.assert_close(outputs[0]['loss'], outputs[1]['loss'])
-    _assert_states_equal(first.model.state_dict(),
-                         resumed.model.state_dict())
+    _assert_states_equal(first.model.state_dict(), resumed.model.state_dict())

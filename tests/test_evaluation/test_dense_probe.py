@@ -10,8 +10,7 @@ from mmsim.datasets import generate_shapes_dataset
 from mmsim.evaluation import (confusion_matrix, dense_probe_miou,
                               extract_patch_features, fit_logistic_regression,
                               load_dense_probe_set, mean_iou,
-                              patch_centre_labels,
-                              predict_logistic_regression)
+                              patch_centre_labels, predict_logistic_regression)
 from tests._dist_utils import run_distributed
 from tests.test_evaluation.test_feature_extraction import _tiny_sim
 
@@ -125,8 +124,9 @@ def test_probe_miou_equals_an_independent_computation(det_root):
 
     def patches(data):
         feats = extract_patch_features(model, data.images)
-        return (feats.reshape(-1, 32),
-                patch_centre_labels(data.label_maps, (4, 4)).reshape(-1))
+        return (feats.reshape(-1,
+                              32), patch_centre_labels(data.label_maps,
+                                                       (4, 4)).reshape(-1))
 
     (train_x, train_y), (val_x, val_y) = patches(train), patches(val)
     classifier = fit_logistic_regression(

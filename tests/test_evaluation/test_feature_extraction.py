@@ -96,8 +96,8 @@ def test_dataset_order_labels_and_batching(feature_root):
         expected = [int(line.split()[1]) for line in f]
     assert feats.shape == (NUM_TRAIN, 32)
     assert labels.tolist() == expected
-    single, _ = extract_pooled_features(
-        model, _loader(feature_root, batch_size=1))
+    single, _ = extract_pooled_features(model,
+                                        _loader(feature_root, batch_size=1))
     torch.testing.assert_close(feats, single, rtol=1e-4, atol=1e-5)
     assert model.backbone.training  # restored after extraction
 

@@ -68,8 +68,8 @@ def test_scale_invariant_and_chunked():
     train, labels = _clusters(50, 3, 6, 1.5, gen)
     queries, _ = _clusters(30, 3, 6, 1.5, gen)
     pred = knn_classify(train, labels, queries, 3)
-    assert torch.equal(pred, knn_classify(train * 7., labels, queries * 0.3,
-                                          3, chunk_size=4))
+    assert torch.equal(
+        pred, knn_classify(train * 7., labels, queries * 0.3, 3, chunk_size=4))
 
 
 @pytest.mark.parametrize('kwargs, match', [

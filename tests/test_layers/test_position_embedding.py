@@ -18,10 +18,10 @@ def naive_e1(grid, dim):
     rows = []
     for r in range(grid):
         for c in range(grid):
-            rows.append([math.sin(r * w) for w in omega] +
-                        [math.cos(r * w) for w in omega] +
-                        [math.sin(c * w) for w in omega] +
-                        [math.cos(c * w) for w in omega])
+            rows.append([math.sin(r * w)
+                         for w in omega] + [math.cos(r * w) for w in omega] +
+                        [math.sin(c * w)
+                         for w in omega] + [math.cos(c * w) for w in omega])
     return np.array(rows)
 
 
@@ -121,8 +121,7 @@ def test_relative_embed_points_at_view2_patch_centres(flip_1, flip_2):
     boxes = [(40., 60., 200., 240.), (90., 10., 150., 330.)]  # i, j, h, w
     (i1, j1, h1, w1), (i2, j2, h2, w2) = boxes
     rel = torch.tensor([[(i2 - i1) / h1, (j2 - j1) / w1, h2 / h1, w2 / w1,
-                         float(flip_1 ^ flip_2),
-                         (width - j1 - j2) / w1]])
+                         float(flip_1 ^ flip_2), (width - j1 - j2) / w1]])
     embed = relative_sincos_pos_embed(rel, grid, dim)[0]
     ys = _decode_lowest_frequency(embed, dim, 0).reshape(grid, grid)
     xs = _decode_lowest_frequency(embed, dim, dim // 2).reshape(grid, grid)

@@ -19,7 +19,8 @@ def test_matches_batchnorm1d_over_all_tokens_in_fp32():
     norm.eval()
     reference.eval()
     torch.testing.assert_close(
-        norm(x), reference(x.reshape(-1, 8)).reshape(x.shape))
+        norm(x),
+        reference(x.reshape(-1, 8)).reshape(x.shape))
 
 
 def _synced_forward_backward(rank, world_size, x, weight):
@@ -44,8 +45,8 @@ def test_two_processes_equal_one_process_batch_norm():
     torch.testing.assert_close(outs, out.detach(), rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(grads, full.grad, rtol=1e-4, atol=1e-5)
     # parameter gradients add up across processes (DDP then averages)
-    torch.testing.assert_close(results[0][2] + results[1][2],
-                               norm.weight.grad, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        results[0][2] + results[1][2], norm.weight.grad, rtol=1e-5, atol=1e-5)
     for result in results:
         torch.testing.assert_close(result[3], norm.running_mean)
         torch.testing.assert_close(result[4], norm.running_var)

@@ -31,8 +31,9 @@ class LossLogHook(Hook):
                          outputs=None) -> None:
         with open(self.out_file, 'a') as f:
             f.write(
-                json.dumps(dict(iter=runner.iter + 1,
-                                loss=float(outputs['loss']))) + '\n')
+                json.dumps(
+                    dict(iter=runner.iter + 1, loss=float(outputs['loss']))) +
+                '\n')
             f.flush()
 
 

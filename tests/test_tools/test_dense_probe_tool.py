@@ -42,8 +42,10 @@ def test_checkpoint_and_random_init(shapes_det_root, tmp_path, capsys):
 
 
 def test_progress_bars_and_no_progress(shapes_det_root, tmp_path, capsys):
-    args = [CONFIG, 'random', '--data-root', shapes_det_root, '--work-dir',
-            str(tmp_path)]
+    args = [
+        CONFIG, 'random', '--data-root', shapes_det_root, '--work-dir',
+        str(tmp_path)
+    ]
     assert tool.main(args) == 0
     out = capsys.readouterr().out
     assert 'patch features of 6 images\n' in out and '6/6, ' in out
@@ -56,5 +58,7 @@ def test_progress_bars_and_no_progress(shapes_det_root, tmp_path, capsys):
 
 def test_missing_checkpoint_is_named(shapes_det_root, tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.pth'):
-        tool.main([CONFIG, str(tmp_path / 'nope.pth'), '--data-root',
-                   shapes_det_root])
+        tool.main([
+            CONFIG,
+            str(tmp_path / 'nope.pth'), '--data-root', shapes_det_root
+        ])

@@ -9,8 +9,7 @@ import torch
 
 from tests._subprocess_env import cpu_subprocess_env
 from tests.test_tools.test_train import (REPO, TRAIN, _free_port,
-                                         _load_train_tool, _tiny_config,
-                                         shapes_root)  # noqa: F401
+                                         _load_train_tool, _tiny_config)
 
 ENV = cpu_subprocess_env()
 
@@ -49,7 +48,8 @@ def test_two_nodes_of_one_process_each(shapes_root, tmp_path):  # noqa: F811
             ranks[1]['weights'][key], value, rtol=0, atol=0, msg=key)
 
 
-def test_auto_scale_lr_scales_by_the_total_batch(shapes_root, tmp_path):  # noqa: F811,E501
+def test_auto_scale_lr_scales_by_the_total_batch(shapes_root,
+                                                 tmp_path):  # noqa: F811,E501
     """``tools/train.py CFG --auto-scale-lr``: one process of batch 4
     against the quick start's base_batch_size=32 trains at lr / 8, and the
     log's ``base_lr`` (mmengine's bookkeeping group, which its own
@@ -80,8 +80,10 @@ def test_auto_scale_lr_needs_a_base_batch(tmp_path):
     tool = _load_train_tool()
     config = tmp_path / 'no_base.py'
     config.write_text("_base_ = '" + osp.join(
-        REPO, 'configs', 'sim', 'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py'
-    ) + "'\nauto_scale_lr = dict(_delete_=True)\n")
-    with pytest.raises(ValueError, match=r'--auto-scale-lr needs '
-                       r'auto_scale_lr.base_batch_size .* in .*no_base.py'):
+        REPO, 'configs', 'sim', 'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py') +
+                      "'\nauto_scale_lr = dict(_delete_=True)\n")
+    with pytest.raises(
+            ValueError,
+            match=r'--auto-scale-lr needs '
+            r'auto_scale_lr.base_batch_size .* in .*no_base.py'):
         tool.build_config(tool.parse_args([str(config), '--auto-scale-lr']))

@@ -135,8 +135,7 @@ def test_phase_lines_name_size_and_time(tmp_path, capsys, tool, write_input,
     captured = capsys.readouterr()
     assert captured.err == ''
     lines = captured.out.splitlines()
-    loading = re.fullmatch(LOADING.format(src=re.escape(src)),
-                           lines[0] + '\n')
+    loading = re.fullmatch(LOADING.format(src=re.escape(src)), lines[0] + '\n')
     assert loading, lines[0]
     assert loading.group(1) == format_size(os.path.getsize(src))
     writing = re.fullmatch(
@@ -412,19 +411,19 @@ def test_the_converters_run_with_mmdet_blocked(tmp_path):
     runs = {
         'sim_to_vitdet': ('sim_to_vitdet', [sim], convert_sim_to_vitdet,
                           'state_dict', 'sim_to_vitdet'),
-        'release_to_vitdet': ('release_to_vitdet', [release],
-                              convert_release_to_vitdet, 'model',
-                              'release_to_vitdet'),
-        'sim_to_vitdet_release': ('sim_to_vitdet', ['--release', release],
-                                  convert_release_to_vitdet, 'model',
-                                  'release_to_vitdet'),
+        'release_to_vitdet':
+        ('release_to_vitdet', [release], convert_release_to_vitdet, 'model',
+         'release_to_vitdet'),
+        'sim_to_vitdet_release':
+        ('sim_to_vitdet', ['--release', release], convert_release_to_vitdet,
+         'model', 'release_to_vitdet'),
         'release_to_sim': ('release_to_sim', [release, '--config', config],
                            convert_release_to_sim, 'model', 'release_to_sim'),
         'sim_to_mmseg': ('sim_to_mmseg', [sim], convert_sim_to_mmseg,
                          'state_dict', 'sim_to_mmseg'),
-        'sim_to_mmseg_release': ('sim_to_mmseg', ['--release', release],
-                                 convert_release_to_mmseg, 'model',
-                                 'release_to_mmseg'),
+        'sim_to_mmseg_release':
+        ('sim_to_mmseg', ['--release', release], convert_release_to_mmseg,
+         'model', 'release_to_mmseg'),
     }
     commands = [[
         osp.join(TOOLS, f'{tool}.py'), *args,
@@ -458,8 +457,8 @@ def test_release_to_vitdet_is_sim_to_vitdet_release(tmp_path, capsys):
     src = str(tmp_path / 'release.pth')
     write_release(src)
     old, new = tmp_path / 'old', tmp_path / 'new'
-    assert load_tool('release_to_vitdet').main(
-        [src, str(old / 'out.pth')]) == 0
+    assert load_tool('release_to_vitdet').main([src,
+                                                str(old / 'out.pth')]) == 0
     assert load_tool('sim_to_vitdet').main(
         ['--release', src, str(new / 'out.pth')]) == 0
     summary = [

@@ -22,21 +22,45 @@ def _work_dir(tmp_path, records):
 
 
 def test_table_reads_first_and_last_monitor_values_and_ap(tmp_path, capsys):
-    work_dir = _work_dir(tmp_path, [
-        {'knn/top1': 31.5, 'step': 0}, {'dense/mIoU': 22.4, 'step': 0},
-        {'loss': 1.9, 'step': 1}, {'knn/top1': 40.0, 'step': 2},
-        {'knn/top1': 51.5, 'dense/mIoU': 24.0, 'step': 10}
-    ])
+    work_dir = _work_dir(tmp_path, [{
+        'knn/top1': 31.5,
+        'step': 0
+    }, {
+        'dense/mIoU': 22.4,
+        'step': 0
+    }, {
+        'loss': 1.9,
+        'step': 1
+    }, {
+        'knn/top1': 40.0,
+        'step': 2
+    }, {
+        'knn/top1': 51.5,
+        'dense/mIoU': 24.0,
+        'step': 10
+    }])
     metrics = tmp_path / 'metrics.json'
-    metrics.write_text(json.dumps({
-        'SIM': {'coco/bbox_mAP': 0.125, 'coco/bbox_mAP_50': 0.271,
-                'coco/segm_mAP': 0.132, 'coco/segm_mAP_50': 0.267},
-        'init': {'coco/bbox_mAP': 0.107},
-        'random': {'coco/bbox_mAP': 0.169, 'coco/bbox_mAP_50': 0.325,
-                   'coco/segm_mAP': 0.185, 'coco/segm_mAP_50': 0.30}}))
+    metrics.write_text(
+        json.dumps({
+            'SIM': {
+                'coco/bbox_mAP': 0.125,
+                'coco/bbox_mAP_50': 0.271,
+                'coco/segm_mAP': 0.132,
+                'coco/segm_mAP_50': 0.267
+            },
+            'init': {
+                'coco/bbox_mAP': 0.107
+            },
+            'random': {
+                'coco/bbox_mAP': 0.169,
+                'coco/bbox_mAP_50': 0.325,
+                'coco/segm_mAP': 0.185,
+                'coco/segm_mAP_50': 0.30
+            }
+        }))
     assert summary.main([
-        '--pretrain-work-dir', work_dir, '--det-metrics', str(metrics),
-        '--times', 'pretrain=300', 'detection=270'
+        '--pretrain-work-dir', work_dir, '--det-metrics',
+        str(metrics), '--times', 'pretrain=300', 'detection=270'
     ]) == 0
     out = capsys.readouterr().out
     assert '| kNN top-1 (%) | 31.5 | 51.5 | - |' in out

@@ -11,7 +11,6 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmsim.datasets.shapes import generate_shapes_dataset
 from mmsim.engine import EmptyDataError
 from tests._subprocess_env import cpu_subprocess_env
 
@@ -19,14 +18,6 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 CONFIG = osp.join(REPO, 'configs', 'sim',
                   'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
-
-
-@pytest.fixture(scope='module')
-def shapes_root(tmp_path_factory) -> str:
-    root = str(tmp_path_factory.mktemp('shapes')) + '/'
-    generate_shapes_dataset(
-        root, num_train=16, num_val=8, num_det_train=0, num_det_val=0)
-    return root
 
 
 def _free_port() -> int:

@@ -101,8 +101,8 @@ def test_parallel_runs_label_every_line(tmp_path, shapes_det_root):
     done = subprocess.run([
         sys.executable,
         osp.join(TOOLS, 'det_quickstart.py'), '--checkpoint', path,
-        '--also-random-init', '--parallel', '--max-iters', '1',
-        '--data-root', shapes_det_root, '--work-dir',
+        '--also-random-init', '--parallel', '--max-iters', '1', '--data-root',
+        shapes_det_root, '--work-dir',
         str(work_dir)
     ],
                           cwd=str(tmp_path),

@@ -69,8 +69,7 @@ def _run(tmp_path, data_root, nproc: int) -> list:
     command = [sys.executable, TRAIN, config, '--work-dir', str(out / 'work')]
     if nproc > 1:
         command = [
-            sys.executable, '-m', 'torch.distributed.run',
-            '--nproc_per_node',
+            sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
             str(nproc), '--master_port',
             str(_free_port())
         ] + command[1:] + ['--launcher', 'pytorch']
@@ -135,10 +134,12 @@ def test_two_processes_match_one_on_the_same_global_batch(
             key_bias = slice(width, 2 * width)
             assert value[key_bias].norm() < 1e-4, key
             assert other[key_bias].norm() < 1e-4, key
-            for name, part in (('q', slice(0, width)),
-                               ('v', slice(2 * width, None))):
-                differences.append((_relative_difference(
-                    other[part], value[part]), f'{key}[{name}]'))
+            for name, part in (('q', slice(0, width)), ('v',
+                                                        slice(2 * width,
+                                                              None))):
+                differences.append(
+                    (_relative_difference(other[part],
+                                          value[part]), f'{key}[{name}]'))
         else:
             differences.append((_relative_difference(other, value), key))
     assert len(differences) > 100

@@ -90,12 +90,11 @@ def test_importing_the_package_loads_no_toolbox():
     """In a fresh process, ``mmsim.transfer`` imported (its parent package
     a bare namespace, so that only its own imports count) leaves mmdet,
     mmseg, mmselfsup and mmcls unimported."""
-    code = (
-        'import sys, types; package = types.ModuleType("mmsim"); '
-        f'package.__path__ = [{osp.join(REPO, "mmsim")!r}]; '
-        'sys.modules["mmsim"] = package; import mmsim.transfer; '
-        "print(sorted({m.split('.')[0] for m in sys.modules} & "
-        f'set({TOOLBOXES!r})))')
+    code = ('import sys, types; package = types.ModuleType("mmsim"); '
+            f'package.__path__ = [{osp.join(REPO, "mmsim")!r}]; '
+            'sys.modules["mmsim"] = package; import mmsim.transfer; '
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            f'set({TOOLBOXES!r})))')
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     result = subprocess.run([sys.executable, '-c', code],
                             env=dict(env, OMP_NUM_THREADS='1'),

@@ -15,7 +15,7 @@ from ._tiny import DEPTH, HEADS, WIDTH, release_kwargs
 
 
 def test_fake_release_has_the_spec_layout():
-    assert len(release_shapes()) == 450  # spec §6, ViT-B/16 release
+    assert len(release_shapes()) == 450  # docs/method.md §6, ViT-B/16 release
     shapes = release_shapes()
     assert shapes['decoder_pos_mlp.weight'] == (768, 1536)
     assert shapes['pos_embed'] == (1, 197, 768)

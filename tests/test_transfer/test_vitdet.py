@@ -129,8 +129,8 @@ def test_backbone_arch_from_checkpoint(tmp_path):
             feedforward_channels=256),
         patch_size=16,
         pretrain_img_size=96)
-    assert backbone_arch(convert_sim_to_vitdet(load_state_dict(path)))[
-        'arch']['num_heads'] == 1  # one head per 64 channels
+    assert backbone_arch(convert_sim_to_vitdet(load_state_dict(
+        path)))['arch']['num_heads'] == 1  # one head per 64 channels
 
 
 def test_backbone_arch_needs_patch_16():
@@ -139,7 +139,7 @@ def test_backbone_arch_needs_patch_16():
             embed_dims=WIDTH, num_layers=DEPTH, num_heads=HEADS)).state_dict()
     conversion = convert_sim_to_vitdet(state)
     weight = conversion.state_dict['patch_embed.projection.weight']
-    conversion.state_dict['patch_embed.projection.weight'] = weight[..., :8,
-                                                                    :8]
+    conversion.state_dict['patch_embed.projection.weight'] = weight[
+        ..., :8, :8]
     with pytest.raises(ValueError, match='has patch 8'):
         backbone_arch(conversion)

@@ -68,19 +68,23 @@ def main(argv: Optional[List[str]] = None) -> int:
     splits = [
         load_dense_probe_set(
             osp.join(args.data_root, getattr(args, f'{split}_img_dir')),
-            osp.join(args.data_root, getattr(args, f'{split}_ann_dir')),
-            args.img_size, getattr(args, f'max_{split}_images'))
-        for split in ('train', 'val')
+            osp.join(args.data_root,
+                     getattr(args, f'{split}_ann_dir')), args.img_size,
+            getattr(args, f'max_{split}_images')) for split in ('train', 'val')
     ]
     result = dense_probe_miou(
-        model, *splits, args.num_classes, args.backbone,
+        model,
+        *splits,
+        args.num_classes,
+        args.backbone,
         progress=args.progress)
     grid = 'x'.join(map(str, result['grid']))
     print(f'dense probe: mIoU {result["mIoU"]:.2f} % on '
           f'{len(splits[1].names)} images ({grid} patches each), fitted on '
           f'{len(splits[0].names)}')
-    print('per-class IoU (%): ' + ', '.join(
-        f'{i}: {v:.1f}' for i, v in enumerate(result['IoU'].tolist())))
+    print('per-class IoU (%): ' +
+          ', '.join(f'{i}: {v:.1f}'
+                    for i, v in enumerate(result['IoU'].tolist())))
     os.makedirs(args.work_dir, exist_ok=True)
     with open(osp.join(args.work_dir, 'dense_probe.json'), 'w') as f:
         json.dump(
@@ -89,7 +93,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 IoU=result['IoU'].tolist(),
                 grid=list(result['grid']),
                 config=args.config,
-                checkpoint=args.checkpoint), f, indent=2)
+                checkpoint=args.checkpoint),
+            f,
+            indent=2)
     return 0
 
 

@@ -153,8 +153,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     summary = (f'{left_out} left out (above), {others} other file(s) '
                f'skipped (not {"/".join(endings)})')
     if not readable:
-        print(f'error: no readable image under {folder}; {summary}; nothing '
-              'written', file=sys.stderr)
+        print(
+            f'error: no readable image under {folder}; {summary}; nothing '
+            'written',
+            file=sys.stderr)
         return 1
     write_list_atomically(readable, out)
     print(f'{len(readable)} readable image(s) listed in {out}; {summary}')

@@ -1,4 +1,5 @@
-# Release schedule (spec §4): AdamW (0.9, 0.95), lr = 6.25e-5 * batch / 256,
+# Release schedule (docs/method.md §4): AdamW (0.9, 0.95),
+# lr = 6.25e-5 * batch / 256,
 # wd 0.05 on every trainable tensor of two or more dimensions (cls and mask
 # tokens included; biases and norm weights excluded), clip 1.0, fp16 AMP,
 # 40 warm-up epochs then cosine to 0.

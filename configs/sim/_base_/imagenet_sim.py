@@ -7,8 +7,7 @@ dataset_type = 'mmcls.ImageNet'
 data_root = 'data/imagenet/'
 
 mask_generator = dict(
-    type='SIMBlockMaskGenerator',
-    input_size=14,
+    type='SIMBlockMaskGenerator', input_size=14,
     num_masking_patches=118)  # of 196; 75 is the release code default
 train_pipeline = [
     _base_.load_image,

@@ -1,4 +1,4 @@
-# SIM ViT-B/16 as in the authors' release recipe (spec §2, §4).
+# SIM ViT-B/16 as in the authors' release recipe (docs/method.md §2, §4).
 custom_imports = dict(imports=['mmsim'], allow_failed_imports=False)
 
 model = dict(

@@ -2,8 +2,9 @@
 # wide, 6 blocks, patch 16) on 96 px views, a 6 x 6 grid with 22 of 36
 # patches masked (~ the release's 118 / 196), a 1-block projector and a
 # 2-block predictor 192 wide, m_0 = 0.99; the crop scale (0.2, 1) of the
-# paper; the encoder's linears start truncated normal (below). The model and pre-training pipeline of the quick start and of the
-# replay benchmark's SIM configs, which inherit them from here.
+# paper; the encoder's linears start truncated normal (below). The model
+# and pre-training pipeline of the quick start and of the replay
+# benchmark's SIM configs, which inherit them from here.
 _base_ = [
     'sim_vit-base-p16.py',
     'sim_pipeline.py',

@@ -8,7 +8,6 @@ from .window_partition import window_partition, window_unpartition
 
 __all__ = [
     'pos_embed_grid', 'resize_pos_embed_grid', 'SIMLayerNorm2d',
-    'RelPosAttention', 'decomposed_rel_pos_bias',
-    'relative_position_table', 'ViTDetLayer', 'window_partition',
-    'window_unpartition'
+    'RelPosAttention', 'decomposed_rel_pos_bias', 'relative_position_table',
+    'ViTDetLayer', 'window_partition', 'window_unpartition'
 ]

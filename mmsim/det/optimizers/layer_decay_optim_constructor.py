@@ -2,10 +2,10 @@
 from typing import Dict, List, Optional, Set, Tuple
 
 import torch.nn as nn
-from torch.nn.modules.batchnorm import _BatchNorm
 from mmdet.registry import OPTIM_WRAPPER_CONSTRUCTORS
 from mmengine.logging import MMLogger
 from mmengine.optim import DefaultOptimWrapperConstructor
+from torch.nn.modules.batchnorm import _BatchNorm
 
 _NO_DECAY_NAMES = ('pos_embed', 'cls_token', 'rel_pos_h', 'rel_pos_w')
 _NORM_TYPES = (nn.LayerNorm, nn.GroupNorm, _BatchNorm)

@@ -45,9 +45,9 @@ class KNNMonitorHook(Hook):
     ``knn/top1`` to the runner's logger and visualiser backends (TensorBoard
     when one is configured), with the epoch as the step. Its log lines are
     labelled by the scalar's name, e.g. ``Monitor [epoch 2/10]  knn/top1:
-    46.80 %  (400 val vs 1600 train images, k=20, T=0.07; 3.1 s)``. Works for any
-    mmselfsup algorithm whose backbone is an mmcls ViT or returns feature
-    maps. Under DDP every process extracts its shard, the features are
+    46.80 %  (400 val vs 1600 train images, k=20, T=0.07; 3.1 s)``. Works
+    for any mmselfsup algorithm whose backbone is an mmcls ViT or returns
+    feature maps. Under DDP every process extracts its shard, the features are
     gathered on all processes in dataset order, and all compute the same
     accuracy.
 
@@ -117,8 +117,7 @@ class KNNMonitorHook(Hook):
                 raise ValueError(f'KNNMonitorHook {name} must be a '
                                  'dataloader config dict with a `dataset`, '
                                  f'got {cfg!r}')
-        self.dataloader_cfgs = dict(
-            train=train_dataloader, val=val_dataloader)
+        self.dataloader_cfgs = dict(train=train_dataloader, val=val_dataloader)
         self.interval = interval
         self.k = k
         self.temperature = temperature
@@ -195,7 +194,8 @@ class KNNMonitorHook(Hook):
     def _build_loaders(self, runner: Runner) -> Dict[str, object]:
         if self._loaders is None:
             self._loaders = {
-                split: runner.build_dataloader(
+                split:
+                runner.build_dataloader(
                     cfg, seed=runner.seed, diff_rank_seed=False)
                 for split, cfg in self.dataloader_cfgs.items()
             }
@@ -216,8 +216,7 @@ class KNNMonitorHook(Hook):
         loaders = self._build_loaders(runner)
         # no progress bars: they would land in the training log
         train_feats, train_labels = extract_pooled_features(
-            runner.model, loaders['train'], self.backbone_name,
-            progress=False)
+            runner.model, loaders['train'], self.backbone_name, progress=False)
         val_feats, val_labels = extract_pooled_features(
             runner.model, loaders['val'], self.backbone_name, progress=False)
         num_classes = int(max(train_labels.max(), val_labels.max())) + 1

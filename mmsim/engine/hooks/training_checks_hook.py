@@ -76,9 +76,8 @@ class TrainingChecksHook(Hook):
                 (h.interval
                  for h in runner.hooks if isinstance(h, LoggerHook)), 50)
         self._checkpoint_intervals = [
-            h.interval for h in runner.hooks
-            if isinstance(h, CheckpointHook) and not h.by_epoch
-            and h.interval > 0
+            h.interval for h in runner.hooks if isinstance(h, CheckpointHook)
+            and not h.by_epoch and h.interval > 0
         ]
 
     def after_train_iter(self,

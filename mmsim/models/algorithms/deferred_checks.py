@@ -29,8 +29,7 @@ class DeferredChecks:
         FloatingPointError: NaN at iteration 7
     """
 
-    def __init__(self, checks: Dict[str, Tuple[Type[Exception],
-                                               str]]) -> None:
+    def __init__(self, checks: Dict[str, Tuple[Type[Exception], str]]) -> None:
         self.checks = dict(checks)
         self._first_failure: Dict[str, torch.Tensor] = {}
 
@@ -69,8 +68,7 @@ class DeferredChecks:
         failed = first.ge(0).long()
         if get_world_size() > 1:
             all_reduce(failed, op='sum')
-        for name, at, anywhere in zip(names, first.tolist(),
-                                      failed.tolist()):
+        for name, at, anywhere in zip(names, first.tolist(), failed.tolist()):
             if anywhere:
                 exc_type, message = self.checks[name]
                 where = f'iteration {at}' if at >= 0 else \

@@ -54,8 +54,8 @@ class UniGradHead(BaseModule):
         self.alpha_global = alpha_global
         self.alpha_dense = alpha_dense
         self.neg_weight = neg_weight
-        self.subtract_mean = (alpha_global > 0
-                              if subtract_mean is None else subtract_mean)
+        self.subtract_mean = (
+            alpha_global > 0 if subtract_mean is None else subtract_mean)
         self.norm_pred = norm_pred
         self.norm_eps = norm_eps
 

@@ -204,8 +204,8 @@ class SIMNeck(BaseModule):
                 'of the encoder\'s visible tokens (cls excluded)')
         projected = self.projector(tokens)
         visible_pos = self.grid_pos_embed.to(projected.dtype)[visible]
-        context = torch.cat(
-            [projected[:, :1], projected[:, 1:] + visible_pos], dim=1)
+        context = torch.cat([projected[:, :1], projected[:, 1:] + visible_pos],
+                            dim=1)
         query_pos = relative_sincos_pos_embed(rel_pos, self.grid_size,
                                               self.embed_dims)
         return self.predictor(context, query_pos)

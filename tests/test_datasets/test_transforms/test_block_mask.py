@@ -1,5 +1,5 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-"""SIMBlockMaskGenerator: block phase as spec §1, then exactly K."""
+"""SIMBlockMaskGenerator: block phase as docs/method.md §1, then exactly K."""
 import math
 import random
 import re
@@ -12,7 +12,7 @@ from mmsim.datasets.transforms import SIMBlockMaskGenerator
 
 
 def spec_block_phase(grid: int, num_masked: int) -> np.ndarray:
-    """Spec §1's block-wise rounds, written from the spec's text.
+    """docs/method.md §1's block-wise rounds, written from its text.
 
     Draws from ``random`` in the release's order: area, aspect, then top
     and left only for a block that fits.

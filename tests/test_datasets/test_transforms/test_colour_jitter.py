@@ -22,8 +22,7 @@ def _jitter(transform, img, seed):
 
 
 def test_same_pixels_as_mmselfsup_and_no_warning():
-    img = np.random.RandomState(0).randint(
-        0, 256, (24, 20, 3), dtype=np.uint8)
+    img = np.random.RandomState(0).randint(0, 256, (24, 20, 3), dtype=np.uint8)
     ours = TRANSFORMS.build(dict(type='SIMColorJitter', **ARGS))
     assert isinstance(ours, SIMColorJitter)
     theirs = ColorJitter(**ARGS)

@@ -99,7 +99,8 @@ def _loaders(node, found):
 def test_every_shipped_loader_reads_16_bit_grey(tmp_path):
     """Each image loader of every shipped config (pre-training, kNN
     monitor, classification, detection, segmentation, replay) reads the
-    ramp at mean 127.5; the pre-training configs' pillow loader read it at 254."""
+    ramp at mean 127.5; the pre-training configs' pillow loader read it at
+    254."""
     import mmcls.datasets  # noqa: F401  (registers mmcls transforms)
     import mmdet.datasets  # noqa: F401  (registers mmdet transforms)
     import mmseg.datasets  # noqa: F401  (registers mmseg transforms)
@@ -119,7 +120,7 @@ def test_every_shipped_loader_reads_16_bit_grey(tmp_path):
             assert img.dtype == np.uint8, (config, loader)
             assert img.mean() == pytest.approx(127.5, abs=0.5), \
                 (config, loader, img.mean())
-    assert {scope for scope, _ in checked} == {
-        'mmselfsup', 'mmcls', 'mmdet', 'mmseg'
-    }
+    assert {scope
+            for scope, _ in checked
+            } == {'mmselfsup', 'mmcls', 'mmdet', 'mmseg'}
     assert any('SIMLoadImageFromFile' in loader for _, loader in checked)

@@ -51,8 +51,9 @@ def read_view(view: np.ndarray,
               width: int = WIDTH) -> dict:
     """Recover a view's crop box and flip from its coordinate codes.
 
-    The box is in pixels of the flipped-or-not image, as in spec §1: a
-    flipped view's column codes read ``W - 1 -`` its own column index.
+    The box is in pixels of the flipped-or-not image, as in
+    docs/method.md §1: a flipped view's column codes read ``W - 1 -`` its
+    own column index.
     """
     cols = view[view.shape[0] // 2, :, 0].astype(int)
     rows = view[:, view.shape[1] // 2, 1].astype(int)
@@ -65,7 +66,7 @@ def read_view(view: np.ndarray,
 
 
 def spec_rel_pos(view_1: dict, view_2: dict, width: int = WIDTH) -> list:
-    """Spec §1's six numbers from two read-back views."""
+    """docs/method.md §1's six numbers from two read-back views."""
     i1, j1, h1, w1 = view_1['box']
     i2, j2, h2, w2 = view_2['box']
     return [(i2 - i1) / h1, (j2 - j1) / w1, h2 / h1, w2 / w1,
@@ -87,7 +88,8 @@ def to_view_1_x(view_1: dict, x: np.ndarray, width: int = WIDTH) -> np.ndarray:
 
 
 def spec_centres(rel_pos: np.ndarray) -> tuple:
-    """Spec §2's (y, x) of view-2 patch centres in view-1 patch units."""
+    """(y, x) of view-2 patch centres in view-1 patch units
+    (docs/method.md §2)."""
     d_i, d_j, d_h, d_w, flip, flip_d_j = rel_pos.astype(np.float64)
     c = np.arange(GRID) + 0.5
     y = d_h * c + d_i * GRID - 0.5
@@ -111,7 +113,8 @@ def test_outputs_shapes_and_dtypes():
 
 
 def test_rel_pos_read_back_from_pixels():
-    """Crop boxes and flips read from the pixels give spec §1's numbers."""
+    """Crop boxes and flips read from the pixels give the six numbers of
+    docs/method.md §1."""
     crop = SIMTwoViewCrop(scale=(0.2, 1.0), interpolation='nearest')
     seen = set()
     for seed in range(40):
@@ -125,7 +128,8 @@ def test_rel_pos_read_back_from_pixels():
 
 
 def test_rel_pos_places_view_2_patches_in_view_1():
-    """Spec §2's patch centres from rel_pos match the pixels' sources.
+    """Patch centres from rel_pos (docs/method.md §2) match the pixels'
+    sources.
 
     This pins flip_delta_j down: with a relative flip, view-2 column c
     sits at ``-delta_w * (c + 0.5) + flip_delta_j * G - 0.5`` view-1

@@ -6,15 +6,14 @@ import os.path as osp
 
 import pytest
 import torch
+from mmdet.registry import HOOKS as MMDET_HOOKS
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.runner import Runner
-from mmdet.registry import HOOKS as MMDET_HOOKS
 from mmselfsup.registry import HOOKS as MMSELFSUP_HOOKS
 
-from tests.test_engine.test_sim_runner import shapes_root, tiny_cfg  # noqa
-
 from mmsim.engine import AtomicCheckpointHook
+from tests.test_engine.test_sim_runner import tiny_cfg
 
 
 class _CrashOnSave(Hook):
@@ -31,8 +30,9 @@ class _CrashOnSave(Hook):
 
 def _listing(work_dir: str) -> list:
     """The checkpoints, partial files and last_checkpoint of a work dir."""
-    return sorted(n for n in os.listdir(work_dir)
-                  if n.endswith(('.pth', '.part', 'last_checkpoint')))
+    return sorted(
+        n for n in os.listdir(work_dir)
+        if n.endswith(('.pth', '.part', 'last_checkpoint')))
 
 
 def _last_checkpoint(work_dir: str) -> str:
@@ -67,8 +67,7 @@ def test_mmengine_hook_loses_the_run_when_a_save_is_interrupted(
     assert not osp.exists(_last_checkpoint(work_dir))
 
 
-def test_interrupted_save_keeps_the_previous_checkpoint(shapes_root,
-                                                        tmp_path):
+def test_interrupted_save_keeps_the_previous_checkpoint(shapes_root, tmp_path):
     work_dir = str(tmp_path)
     _crash_in_second_save(shapes_root, work_dir, 'AtomicCheckpointHook')
     assert _listing(work_dir) == ['epoch_1.pth', 'last_checkpoint']
@@ -109,8 +108,8 @@ def test_keeps_the_newest_and_leaves_no_partial_file(shapes_root, tmp_path):
         torch.testing.assert_close(ckpt['state_dict'][key], value, msg=key)
 
 
-def test_best_checkpoint_replaced_only_after_the_new_one(shapes_root,
-                                                         tmp_path):
+def test_best_checkpoint_replaced_only_after_the_new_one(
+        shapes_root, tmp_path):
     work_dir = str(tmp_path)
     cfg = tiny_cfg(shapes_root, work_dir, max_epochs=2)
     cfg.default_hooks.checkpoint = dict(
@@ -120,8 +119,7 @@ def test_best_checkpoint_replaced_only_after_the_new_one(shapes_root,
         rule='greater')
     runner = Runner.from_cfg(cfg)
     runner.train()  # writes epoch_{1,2}.pth; then two evaluations
-    hook = next(h for h in runner.hooks
-                if isinstance(h, AtomicCheckpointHook))
+    hook = next(h for h in runner.hooks if isinstance(h, AtomicCheckpointHook))
     hook.after_val_epoch(runner, dict(acc=0.5))
     assert 'best_acc_epoch_2.pth' in _listing(work_dir)
     runner.train_loop._epoch = 3  # a later evaluation, a better score

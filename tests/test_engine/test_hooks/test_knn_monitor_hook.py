@@ -7,10 +7,9 @@ import pytest
 from mmengine.runner import Runner
 from mmselfsup.registry import HOOKS
 
-from tests.test_engine.test_sim_runner import shapes_root, tiny_cfg  # noqa
-
 from mmsim.evaluation import (dense_probe_miou, extract_pooled_features,
                               knn_accuracy)
+from tests.test_engine.test_sim_runner import tiny_cfg
 
 
 def test_logs_knn_every_interval_through_the_runner(shapes_root, tmp_path):
@@ -18,26 +17,27 @@ def test_logs_knn_every_interval_through_the_runner(shapes_root, tmp_path):
     cfg.custom_hooks[0].interval = 1
     runner = Runner.from_cfg(cfg)
     runner.train()
-    hook = next(h for h in runner.hooks if type(h).__name__ ==
-                'KNNMonitorHook')
+    hook = next(
+        h for h in runner.hooks if type(h).__name__ == 'KNNMonitorHook')
     assert [h['epoch'] for h in hook.history] == [0, 1, 2]
     # The last logged value is the kNN accuracy of the final encoder,
     # recomputed here independently of the hook.
     loaders = hook._build_loaders(runner)
-    feats = [extract_pooled_features(runner.model, loaders[split])
-             for split in ('train', 'val')]
+    feats = [
+        extract_pooled_features(runner.model, loaders[split])
+        for split in ('train', 'val')
+    ]
     expected = knn_accuracy(*feats[0], *feats[1], num_classes=8)
     assert hook.history[-1]['top1'] == pytest.approx(expected)
-    scalars = glob.glob(osp.join(str(tmp_path), '*', 'vis_data',
-                                 'scalars.json'))
+    scalars = glob.glob(
+        osp.join(str(tmp_path), '*', 'vis_data', 'scalars.json'))
     with open(scalars[0]) as f:
         logged = [json.loads(line) for line in f]
     knn = [(r['step'], r['knn/top1']) for r in logged if 'knn/top1' in r]
     assert knn == [(h['epoch'], pytest.approx(h['top1']))
                    for h in hook.history]
     # the dense probe runs beside kNN and logs dense/mIoU at the same steps
-    dense = [(r['step'], r['dense/mIoU']) for r in logged
-             if 'dense/mIoU' in r]
+    dense = [(r['step'], r['dense/mIoU']) for r in logged if 'dense/mIoU' in r]
     assert dense == [(h['epoch'], pytest.approx(h['dense_miou']))
                      for h in hook.history]
     train_set, val_set = hook._load_dense_sets()
@@ -52,8 +52,8 @@ def test_every_other_epoch_and_the_last(shapes_root, tmp_path):
     cfg.custom_hooks[0].update(interval=2, eval_at_start=False)
     runner = Runner.from_cfg(cfg)
     runner.train()
-    hook = next(h for h in runner.hooks if type(h).__name__ ==
-                'KNNMonitorHook')
+    hook = next(
+        h for h in runner.hooks if type(h).__name__ == 'KNNMonitorHook')
     assert [h['epoch'] for h in hook.history] == [2, 3]
 
 

@@ -11,10 +11,9 @@ both sides of the threshold.
 import pytest
 from mmengine.runner import Runner
 
-from tests.test_engine.test_sim_runner import quickstart_cfg
-
 from mmsim.datasets.shapes import SHAPE_CLASSES, generate_shapes_dataset
 from mmsim.engine.hooks import KNNMonitorHook
+from tests.test_engine.test_sim_runner import quickstart_cfg
 
 # Chance is 12.5 % (8 classes). The random-init encoder (truncated-normal
 # linears) reads a little of the pattern statistics (27.0 % measured);

@@ -100,15 +100,14 @@ def test_non_finite_loss_stops_at_the_logging_interval(shapes_root, tmp_path):
     build, which refuses it); the step does not
     wait for the device to find out, the hook reads it after iteration 1
     (logger interval 2), before the epoch's checkpoint."""
-    cfg = small_quickstart(
-        shapes_root, str(tmp_path), batch_size=4)
+    cfg = small_quickstart(shapes_root, str(tmp_path), batch_size=4)
     runner = Runner.from_cfg(cfg)
     runner.model.head.neg_weight = float('nan')
     with pytest.raises(FloatingPointError, match='first at iteration 0'):
         runner.train()
     assert runner.iter == 1
-    assert glob.glob(osp.join(str(tmp_path), '**', '*.pth'),
-                     recursive=True) == []
+    assert glob.glob(
+        osp.join(str(tmp_path), '**', '*.pth'), recursive=True) == []
 
 
 def test_interval_must_be_positive():

@@ -5,8 +5,7 @@ import logging
 
 import pytest
 from mmengine.logging import MMLogger
-from mmengine.optim import (DefaultOptimWrapperConstructor,
-                            build_optim_wrapper)
+from mmengine.optim import DefaultOptimWrapperConstructor, build_optim_wrapper
 from mmengine.registry import DefaultScope
 from mmselfsup.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 
@@ -40,7 +39,8 @@ def _build(constructor, model, paramwise_cfg):
             dict(
                 type=constructor,
                 optim_wrapper_cfg=OPTIM_WRAPPER,
-                paramwise_cfg=paramwise_cfg))(model)
+                paramwise_cfg=paramwise_cfg))(
+                    model)
     finally:
         logger.removeHandler(handler)
     return wrapper, handler.records
@@ -48,8 +48,9 @@ def _build(constructor, model, paramwise_cfg):
 
 def _groups(wrapper, model):
     names = {id(p): n for n, p in model.named_parameters()}
-    return [(tuple(names[id(p)] for p in g['params']), g['lr'],
-             g['weight_decay']) for g in wrapper.optimizer.param_groups]
+    return [(tuple(names[id(p)]
+                   for p in g['params']), g['lr'], g['weight_decay'])
+            for g in wrapper.optimizer.param_groups]
 
 
 def test_same_groups_as_mmengine_without_the_warnings():
@@ -57,14 +58,12 @@ def test_same_groups_as_mmengine_without_the_warnings():
     tensor (the whole target and the frozen patch embedding) and logs one
     INFO line per trainable one; this one builds the very same groups and
     logs a single summary line naming what was left out."""
-    model = MODELS.build(tiny_sim_cfg(
-        backbone=dict(frozen_patch_embed=True)))
+    model = MODELS.build(tiny_sim_cfg(backbone=dict(frozen_patch_embed=True)))
     frozen = [n for n, p in model.named_parameters() if not p.requires_grad]
     assert any(n.startswith('target.') for n in frozen)
     default, default_logs = _build('DefaultOptimWrapperConstructor', model,
                                    PARAMWISE)
-    ours, logs = _build('SkipFrozenOptimWrapperConstructor', model,
-                        PARAMWISE)
+    ours, logs = _build('SkipFrozenOptimWrapperConstructor', model, PARAMWISE)
 
     assert _groups(ours, model) == _groups(default, model)
     assert sum(r.levelno == logging.WARNING
@@ -76,8 +75,8 @@ def test_same_groups_as_mmengine_without_the_warnings():
     assert 'weight_decay=0.05' in summary and 'weight_decay=0,' in summary
     assert 'frozen, not optimised: backbone.patch_embed (2), target (' \
         in summary
-    assert not any(n.startswith('target.') for g in _groups(ours, model)
-                   for n in g[0])
+    assert not any(
+        n.startswith('target.') for g in _groups(ours, model) for n in g[0])
 
 
 def test_a_frozen_tensor_beside_trainable_ones_is_named_once():
@@ -87,8 +86,7 @@ def test_a_frozen_tensor_beside_trainable_ones_is_named_once():
     model = MODELS.build(tiny_sim_cfg())
     model.backbone.cls_token.requires_grad_(False)
     default, _ = _build('DefaultOptimWrapperConstructor', model, PARAMWISE)
-    ours, logs = _build('SkipFrozenOptimWrapperConstructor', model,
-                        PARAMWISE)
+    ours, logs = _build('SkipFrozenOptimWrapperConstructor', model, PARAMWISE)
     assert _groups(ours, model) == _groups(default, model)
     assert [r for r in logs if r.levelno >= logging.WARNING] == []
     (summary, ) = [r.getMessage() for r in logs]
@@ -110,7 +108,8 @@ def test_found_from_every_scope_and_a_default_subclass():
     model = MODELS.build(tiny_sim_cfg())
     cfg = dict(
         constructor='SkipFrozenOptimWrapperConstructor',
-        paramwise_cfg=PARAMWISE, **OPTIM_WRAPPER)
+        paramwise_cfg=PARAMWISE,
+        **OPTIM_WRAPPER)
     for scope in ('mmselfsup', 'mmcls', 'mmdet', 'mmengine'):
         with DefaultScope.overwrite_default_scope(scope):
             wrapper = build_optim_wrapper(model, cfg)

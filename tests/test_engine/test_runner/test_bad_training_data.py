@@ -162,11 +162,13 @@ def broken_file(root: str, kind: str) -> str:
     return root + 'train/' + name
 
 
-@pytest.mark.parametrize('kind,what', [
-    ('empty', 'empty (0 bytes)'),
-    ('text', 'not an image file Pillow can read'),
-    ('truncated', 'truncated'),
-], ids=['empty', 'text', 'truncated'])
+@pytest.mark.parametrize(
+    'kind,what', [
+        ('empty', 'empty (0 bytes)'),
+        ('text', 'not an image file Pillow can read'),
+        ('truncated', 'truncated'),
+    ],
+    ids=['empty', 'text', 'truncated'])
 def test_a_broken_image_in_a_worker_is_named(broken_root, tmp_path, kind,
                                              what):
     """torch re-raises the worker's error in the main process with the

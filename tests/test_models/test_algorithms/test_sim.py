@@ -133,8 +133,10 @@ def test_cosine_momentum_schedule_values(_fresh_message_hub):
     assert cosine_momentum(0.995, 50, 100) == pytest.approx(0.9975)
     assert cosine_momentum(0.995, 100, 100) == pytest.approx(1.0)
     t, total = 37, 120
-    assert cosine_momentum(0.996, t, total) == pytest.approx(
-        1 - 0.004 * (math.cos(math.pi * t / total) + 1) / 2)
+    assert cosine_momentum(
+        0.996, t,
+        total) == pytest.approx(1 - 0.004 *
+                                (math.cos(math.pi * t / total) + 1) / 2)
     assert cosine_momentum(0.995, 5, None) == 0.995
     model = build()
     _fresh_message_hub.update_info('iter', 30)

@@ -28,16 +28,16 @@ from mmselfsup.registry import MODELS
 import mmsim
 from mmsim.datasets.shapes import generate_shapes_dataset
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+REPO = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 QUICK_START = osp.join(REPO, 'configs', 'sim',
                        'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
 MMSIM_DIR = osp.dirname(osp.abspath(mmsim.__file__)) + osp.sep
 TORCH_DIR = osp.dirname(osp.abspath(torch.__file__)) + osp.sep
 # Tensor methods that read a value on the host (or, for nonzero, wait for
 # its size); __getitem__ / __setitem__ count only with a boolean index.
-READ_METHODS = ('item', 'tolist', 'numpy', '__bool__', '__int__',
-                '__float__', '__index__', 'nonzero', 'masked_select')
+READ_METHODS = ('item', 'tolist', 'numpy', '__bool__', '__int__', '__float__',
+                '__index__', 'nonzero', 'masked_select')
 READ_FUNCTIONS = ('nonzero', 'masked_select', 'argwhere', 'unique')
 
 
@@ -159,8 +159,8 @@ def test_training_step_has_no_device_sync_on_gpu(quickstart_step):
     # mmengine's gradient clipping logs the norm with float() (a sync of
     # mmengine's, not ours), so a wrapper without clipping
     optim_wrapper = OptimWrapper(
-        torch.optim.AdamW(
-            [p for p in model.parameters() if p.requires_grad], lr=1e-4))
+        torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
+                          lr=1e-4))
     _runner_iteration(0)
     model.train_step(batch, optim_wrapper)  # reads the mask count once
     _runner_iteration(1)

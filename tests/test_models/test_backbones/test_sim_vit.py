@@ -99,8 +99,10 @@ def test_init_follows_spec():
 
 @pytest.mark.parametrize('kwargs,match', [
     (dict(img_size=30), 'multiple of patch_size'),
-    (dict(arch=dict(embed_dims=30, num_layers=1, num_heads=3,
-                    feedforward_channels=8)), 'divisible by 4'),
+    (dict(
+        arch=dict(
+            embed_dims=30, num_layers=1, num_heads=3, feedforward_channels=8)),
+     'divisible by 4'),
 ])
 def test_bad_configuration(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -32,12 +32,14 @@ def naive_head(pred, target, alpha_global, alpha_dense, subtract, lam=0.02):
         pred.reshape(-1, dim), target.reshape(-1, dim), lam)
 
 
-@pytest.mark.parametrize('alpha_global,alpha_dense,subtract_mean,subtract', [
-    (0., 1., None, False),  # release form
-    (1., 4., None, True),  # paper form
-    (1., 4., False, False),  # explicit override
-    (0., 1., True, True),
-])
+@pytest.mark.parametrize(
+    'alpha_global,alpha_dense,subtract_mean,subtract',
+    [
+        (0., 1., None, False),  # release form
+        (1., 4., None, True),  # paper form
+        (1., 4., False, False),  # explicit override
+        (0., 1., True, True),
+    ])
 def test_head_matches_naive(alpha_global, alpha_dense, subtract_mean,
                             subtract):
     head = MODELS.build(

@@ -16,7 +16,10 @@
 #     always saves after the last epoch and keeps only 1 checkpoint)
 # With max_epochs = 1 leave param_scheduler alone (the cosine part, begin 1,
 # then never starts; T_max = 0 is not valid).
-_base_ = 'mmselfsup::selfsup/_base_/default_runtime.py'
+_base_ = [
+    'mmselfsup::selfsup/_base_/default_runtime.py',
+    '../../../../configs/_base_/datasets/shapes_knn_monitor.py',
+]
 
 # Not set here: `custom_imports = dict(imports=['mmsim'])` (KNNMonitorHook
 # lives in mmsim). Each method config gets it, the SIM ones from
@@ -94,8 +97,10 @@ default_hooks = dict(
     training_checks=dict(type='TrainingChecksHook'))
 
 # Online kNN top-1 of the frozen online backbone's pooled patch tokens after
-# every epoch (and before the first), on deterministic 96 px centre crops
-# read as the offline frozen-feature benchmarks read them.
+# every epoch (and before the first), on the splits of
+# configs/_base_/datasets/shapes_knn_monitor.py from this data root, their
+# deterministic 96 px centre crops read as the offline frozen-feature
+# benchmarks read them (pillow, bicubic).
 knn_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(
@@ -107,31 +112,16 @@ knn_pipeline = [
     dict(type='CenterCrop', crop_size=img_size),
     dict(type='mmcls.PackClsInputs'),
 ]
-knn_train_dataloader = dict(
-    batch_size=64,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='mmcls.CustomDataset',
-        data_root=data_root,
-        ann_file='meta/train.txt',
-        data_prefix=dict(img_path='train/'),
-        pipeline=knn_pipeline))
-knn_val_dataloader = dict(
-    batch_size=64,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='mmcls.CustomDataset',
-        data_root=data_root,
-        ann_file='meta/val.txt',
-        data_prefix=dict(img_path='val/'),
-        pipeline=knn_pipeline))
+knn_data = dict(data_root=data_root, pipeline=knn_pipeline)
 custom_hooks = [
     dict(
         type='KNNMonitorHook',
-        train_dataloader=knn_train_dataloader,
-        val_dataloader=knn_val_dataloader,
+        train_dataloader=dict(
+            _base_.knn_train_dataloader,
+            dataset=dict(_base_.knn_train_dataloader.dataset, **knn_data)),
+        val_dataloader=dict(
+            _base_.knn_val_dataloader,
+            dataset=dict(_base_.knn_val_dataloader.dataset, **knn_data)),
         interval=1)
 ]
 

@@ -85,5 +85,6 @@ auto_scale_lr = dict(base_batch_size=16384)
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(type='AtomicCheckpointHook', interval=10, max_keep_ckpts=2))
+    checkpoint=dict(
+        type='AtomicCheckpointHook', interval=10, max_keep_ckpts=2))
 randomness = dict(seed=0, diff_rank_seed=True)

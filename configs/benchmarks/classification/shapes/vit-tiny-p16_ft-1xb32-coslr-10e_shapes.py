@@ -15,8 +15,7 @@ img_size = _base_.vit_tiny_img_size
 num_classes = _base_.shapes_num_classes
 model = dict(
     backbone=dict(
-        arch=dict(_delete_=True, **_base_.vit_tiny_arch),
-        img_size=img_size),
+        arch=dict(_delete_=True, **_base_.vit_tiny_arch), img_size=img_size),
     head=dict(
         num_classes=num_classes,
         in_channels=_base_.vit_tiny_arch['embed_dims']))

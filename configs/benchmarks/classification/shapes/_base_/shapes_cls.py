@@ -56,5 +56,5 @@ shapes_param_scheduler = [
         convert_to_iter_based=True)
 ]
 shapes_default_hooks = dict(
-    logger=dict(interval=8), checkpoint=dict(
-        type='AtomicCheckpointHook', interval=5, max_keep_ckpts=1))
+    logger=dict(interval=8),
+    checkpoint=dict(type='AtomicCheckpointHook', interval=5, max_keep_ckpts=1))
