@@ -5,13 +5,12 @@ import neither mmselfsup nor mmcls; the pre-training components enter
 mmselfsup's registries as soon as mmselfsup is imported, whichever comes
 first and from whichever mmsim module."""
 import importlib.util
-import os
 import os.path as osp
-import subprocess
-import sys
 import textwrap
 
 import pytest
+
+from tests._subprocess_env import run_fresh_python
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -34,16 +33,8 @@ print('registered')
 def run_fresh(*pieces: str, cwd: str = REPO) -> str:
     """Run the code ``pieces`` (each dedented) in a fresh interpreter;
     return its last line of output."""
-    code = '\n'.join(textwrap.dedent(piece) for piece in pieces)
-    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
-    result = subprocess.run([sys.executable, '-c', code],
-                            env=dict(env, OMP_NUM_THREADS='1'),
-                            capture_output=True,
-                            text=True,
-                            timeout=300,
-                            cwd=cwd)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout.strip().splitlines()[-1]
+    return run_fresh_python(
+        '\n'.join(textwrap.dedent(piece) for piece in pieces), cwd)
 
 
 HOST_FREE = ['mmsim.det', 'mmsim.layers', 'mmsim.geometry'] + [

@@ -4,10 +4,9 @@ transfer package (converters and fine-tune driver) and the detection side
 run without it."""
 import ast
 import glob
-import os
 import os.path as osp
-import subprocess
-import sys
+
+from tests._subprocess_env import run_fresh_python
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -34,12 +33,4 @@ def test_importing_mmsim_loads_no_mmseg():
     code = ('import sys, mmsim, mmsim.transfer, mmsim.converters, mmsim.det; '
             "print(sorted(m for m in sys.modules if m.split('.')[0] == "
             "'mmseg'))")
-    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
-    result = subprocess.run([sys.executable, '-c', code],
-                            env=dict(env, OMP_NUM_THREADS='1'),
-                            capture_output=True,
-                            text=True,
-                            timeout=300,
-                            cwd=REPO)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1] == '[]'
+    assert run_fresh_python(code) == '[]'

@@ -4,15 +4,14 @@
 no toolbox imported by ``import mmsim.transfer``)."""
 import ast
 import glob
-import os
 import os.path as osp
-import subprocess
 import sys
 
 import pytest
 
 from mmsim.transfer import CheckpointConversionError
 from mmsim.transfer.conversion import check_keys, key_report, list_keys
+from tests._subprocess_env import run_fresh_python
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PACKAGE = osp.join(REPO, 'mmsim', 'transfer')
@@ -95,12 +94,4 @@ def test_importing_the_package_loads_no_toolbox():
             'sys.modules["mmsim"] = package; import mmsim.transfer; '
             "print(sorted({m.split('.')[0] for m in sys.modules} & "
             f'set({TOOLBOXES!r})))')
-    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
-    result = subprocess.run([sys.executable, '-c', code],
-                            env=dict(env, OMP_NUM_THREADS='1'),
-                            capture_output=True,
-                            text=True,
-                            timeout=300,
-                            cwd=REPO)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().splitlines()[-1] == '[]'
+    assert run_fresh_python(code) == '[]'
