@@ -8,9 +8,10 @@ imported (at once if it already is; :mod:`mmsim.registration`), so that
 ``import mmsim.det``, ``mmsim.layers`` or the converters never import
 mmselfsup or mmcls. mmdet components live in :mod:`mmsim.det`.
 """
+from .config_path import config_path
 from .registration import register_components
 from .version import __version__
 
 register_components()
 
-__all__ = ['__version__']
+__all__ = ['__version__', 'config_path']

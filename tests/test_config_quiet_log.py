@@ -113,5 +113,11 @@ def test_quickstart_log_has_no_warnings_of_ours(shapes_root, tmp_path, capfd):
         assert re.search(
             rf'Monitor \[epoch {epoch}/2\]  dense/mIoU: \d+\.\d\d %  \(2 '
             r'val images, 4x4 patches, fitted on 4; ', log)
+    # the raw-pixel baseline: its own line once, then on every kNN line
+    assert len(
+        re.findall(r'knn/pixels: \d+\.\d\d %  \(baseline of '
+                   r'knn/top1', log)) == 1
+    assert len(
+        re.findall(r'T=0\.07; \d+\.\d s\)  knn/pixels: \d+\.\d\d %', log)) == 3
     assert glob.glob(
         osp.join(cfg.work_dir, '*', 'vis_data', 'events.out.tfevents.*'))

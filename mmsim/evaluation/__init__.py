@@ -1,17 +1,21 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-from .dense_probe import (DenseProbeSet, confusion_matrix, dense_probe_miou,
-                          extract_patch_features, load_dense_probe_set,
-                          mean_iou, patch_centre_labels)
-from .feature_extraction import (backbone_feature_map, extract_pooled_features,
+from .dense_probe import (confusion_matrix, dense_probe_miou,
+                          extract_patch_features, mean_iou,
+                          patch_centre_labels)
+from .dense_probe_set import DenseProbeSet, load_dense_probe_set
+from .feature_extraction import (backbone_feature_map, extract_pixel_features,
+                                 extract_pooled_features,
                                  pooled_backbone_features)
 from .knn import knn_accuracy, knn_classify
+from .label_maps import check_same_label_maps, label_map
 from .logistic_regression import (fit_logistic_regression,
                                   logistic_regression_accuracy,
                                   predict_logistic_regression)
 from .model_loading import build_pretrain_model, save_initial_checkpoint
 
 __all__ = [
-    'extract_pooled_features', 'pooled_backbone_features',
+    'extract_pooled_features', 'extract_pixel_features',
+    'pooled_backbone_features', 'label_map', 'check_same_label_maps',
     'backbone_feature_map', 'knn_accuracy', 'knn_classify',
     'fit_logistic_regression', 'logistic_regression_accuracy',
     'predict_logistic_regression', 'DenseProbeSet', 'load_dense_probe_set',

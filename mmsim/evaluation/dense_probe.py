@@ -14,100 +14,19 @@ with the same stems (mmseg's ``img_dir`` / ``ann_dir`` layout), e.g. the
 generated set's ``det/train`` and ``det/labels/train``
 (:func:`mmsim.datasets.generate_shapes_dataset`).
 """
-import os
-import os.path as osp
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Dict, Tuple
 
-import mmcv
-import numpy as np
 import torch
 import torch.nn as nn
 from mmengine import dist
 from mmengine.model import is_model_wrapper
 
+from .dense_probe_set import DenseProbeSet
 from .feature_extraction import (backbone_feature_map, gather_padded,
                                  get_backbone, normalise_images)
 from .logistic_regression import (fit_logistic_regression,
                                   predict_logistic_regression)
 from .progress import RankZeroProgress
-
-_IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
-
-
-class DenseProbeSet(NamedTuple):
-    """Images and per-pixel labels of a dense-probe split.
-
-    Attributes:
-        images (torch.Tensor): (N, 3, H, W) uint8, BGR (as mmcv reads).
-        label_maps (torch.Tensor): (N, H, W) int64 class per pixel.
-        names (list[str]): File stems, in order.
-    """
-    images: torch.Tensor
-    label_maps: torch.Tensor
-    names: List[str]
-
-
-def load_dense_probe_set(img_dir: str,
-                         ann_dir: str,
-                         img_size: Optional[int] = None,
-                         max_images: Optional[int] = None) -> DenseProbeSet:
-    """Read an image folder and its label-PNG folder.
-
-    Args:
-        img_dir (str): Folder of images (jpg/png/bmp).
-        ann_dir (str): Folder of ``<stem>.png`` label maps, one integer
-            class per pixel.
-        img_size (int, optional): Resize both to this square side
-            (bilinear / nearest). Defaults to the files' own size, which
-            must then be the same for all.
-        max_images (int, optional): Use only the first this many images
-            (sorted by name). Defaults to all.
-
-    Returns:
-        DenseProbeSet: The split.
-    """
-    if not osp.isdir(img_dir):
-        raise FileNotFoundError(f'dense probe: image folder {img_dir!r} '
-                                'does not exist')
-    names = sorted(
-        osp.splitext(f)[0] for f in os.listdir(img_dir)
-        if f.lower().endswith(_IMG_EXTENSIONS))
-    if max_images is not None:
-        names = names[:max_images]
-    if not names:
-        raise ValueError(f'dense probe: no images in {img_dir!r}')
-    by_stem = {
-        osp.splitext(f)[0]: f
-        for f in os.listdir(img_dir) if f.lower().endswith(_IMG_EXTENSIONS)
-    }
-    images, label_maps = [], []
-    for name in names:
-        ann_path = osp.join(ann_dir, name + '.png')
-        if not osp.isfile(ann_path):
-            raise FileNotFoundError(
-                f'dense probe: no label map {ann_path!r} for image '
-                f'{osp.join(img_dir, by_stem[name])!r}')
-        img = mmcv.imread(osp.join(img_dir, by_stem[name]), 'color')
-        label = mmcv.imread(ann_path, 'unchanged')
-        if label.ndim != 2:
-            raise ValueError(f'dense probe: {ann_path!r} must be a '
-                             f'single-channel PNG, got shape {label.shape}')
-        if img.shape[:2] != label.shape:
-            raise ValueError(f'dense probe: {ann_path!r} is {label.shape} '
-                             f'but its image is {img.shape[:2]}')
-        if img_size is not None:
-            img = mmcv.imresize(img, (img_size, img_size))
-            label = mmcv.imresize(
-                label, (img_size, img_size), interpolation='nearest')
-        if images and img.shape != images[0].shape:
-            raise ValueError(f'dense probe: {name} is {img.shape[:2]}, the '
-                             f'first image {images[0].shape[:2]}: set '
-                             'img_size to resize all to one size')
-        images.append(img)
-        label_maps.append(label)
-    images = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2)
-    label_maps = torch.from_numpy(np.stack(label_maps).astype(np.int64))
-    return DenseProbeSet(images.contiguous(), label_maps, names)
 
 
 def patch_centre_labels(label_maps: torch.Tensor,
@@ -264,6 +183,15 @@ def dense_probe_miou(model: nn.Module,
         dict: ``mIoU`` (float, %), ``IoU`` ((C,) tensor, %), ``confusion``
         ((C, C) tensor over val patches), ``grid`` ((h, w)).
     """
+    for split, data in (('train', train_set), ('val', val_set)):
+        maps = data.label_maps
+        bad = maps[(maps != ignore_index)
+                   & ((maps < 0) | (maps >= num_classes))]
+        if bad.numel():
+            raise ValueError(f'dense probe: the {split} label maps hold '
+                             f'class {int(bad[0])}, outside [0, '
+                             f'{num_classes}) and not {ignore_index}: set '
+                             'num_classes (background included)')
     feats = {}
     labels = {}
     for split, data in (('train', train_set), ('val', val_set)):

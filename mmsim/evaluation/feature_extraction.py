@@ -182,8 +182,25 @@ def extract_pooled_features(
     finally:
         bar.close()
         backbone.train(was_training)
-    feats, labels, indices = (torch.cat(feats), torch.cat(labels),
-                              torch.cat(indices))
+    return in_dataset_order(
+        torch.cat(feats), torch.cat(labels), torch.cat(indices))
+
+
+def in_dataset_order(
+        feats: torch.Tensor, labels: torch.Tensor,
+        indices: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Gather every process's shard and sort it into dataset order.
+
+    Args:
+        feats (torch.Tensor): (n, D) features of this process's samples.
+        labels (torch.Tensor): (n,) their labels.
+        indices (torch.Tensor): (n,) their ``sample_idx``.
+
+    Returns:
+        tuple[torch.Tensor, torch.Tensor]: (N, D) features and (N,) labels
+        of the whole dataset, sorted by ``sample_idx``, the duplicates a
+        padding sampler adds dropped.
+    """
     if dist.get_world_size() > 1:
         device = dist.get_comm_device()
         feats, labels, indices = (
@@ -194,3 +211,45 @@ def extract_pooled_features(
     keep = torch.ones_like(indices, dtype=torch.bool)
     keep[1:] = indices[1:] != indices[:-1]
     return feats[keep], labels[keep]
+
+
+def extract_pixel_features(
+        dataloader: DataLoader,
+        progress: bool = False) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The raw pixels of a whole labelled dataset, flattened: the
+    baseline that :func:`extract_pooled_features` is read against.
+
+    The images are the loader's own (after its pipeline's resize and crop,
+    before any model normalisation), so a kNN of these features on the
+    monitor's splits scores what the pixels alone already tell apart.
+    DDP-correct as :func:`extract_pooled_features`.
+
+    Args:
+        dataloader (DataLoader): Yields mmengine batches of (3, H, W)
+            uint8 images (one size) whose samples carry ``gt_label`` and
+            ``sample_idx``.
+        progress (bool): Print a ``done/total`` bar on rank 0. Defaults to
+            False.
+
+    Returns:
+        tuple[torch.Tensor, torch.Tensor]: (N, 3 * H * W) uint8 pixels and
+        (N,) int64 labels, in dataset order.
+    """
+    feats, labels, indices = [], [], []
+    total = loader_length(dataloader)
+    bar = RankZeroProgress(total, progress, desc=f'pixels of {total} images')
+    try:
+        for batch in dataloader:
+            images = batch['inputs']
+            if not isinstance(images, torch.Tensor):  # pseudo-collated
+                images = torch.stack(list(images))
+            feats.append(images.reshape(images.shape[0], -1).cpu())
+            batch_labels, batch_indices = _labels_and_indices(
+                batch['data_samples'])
+            labels.append(batch_labels)
+            indices.append(batch_indices)
+            bar.update(len(batch_indices))
+    finally:
+        bar.close()
+    return in_dataset_order(
+        torch.cat(feats), torch.cat(labels), torch.cat(indices))

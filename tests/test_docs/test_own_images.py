@@ -10,7 +10,8 @@ import pytest
 from mmengine.config import Config
 from PIL import Image
 
-from ._guide import check, command, config_files, make_workspace, read_guide
+from ._guide import (check, command, commands, config_files, make_workspace,
+                     read_guide)
 from ._guide import run as run_command
 
 GUIDE = read_guide('own_images.md')
@@ -20,6 +21,17 @@ SHRINK = [
     'model.backbone.arch.num_layers=2', 'train_dataloader.batch_size=4',
     'train_dataloader.num_workers=0', 'default_hooks.logger.interval=1'
 ]
+
+
+def _only(start: str, contains: str = '', without: str = '') -> str:
+    """The one guide command that starts with ``start``, holds
+    ``contains`` and not ``without``."""
+    found = [
+        c for c in commands(GUIDE) if c.startswith(start) and contains in c
+        and not (without and without in c)
+    ]
+    assert len(found) == 1, (start, contains, without, found)
+    return found[0]
 
 
 def _image(path: str, seed: int, size=(40, 52)) -> None:
@@ -59,7 +71,7 @@ def workspace(tmp_path_factory) -> str:
                     osp.join(root, 'data', 'my_labelled', split, name,
                              f'{i}.png'), 1000 * index + i)
     done = run_command(
-        command(GUIDE, 'python tools/data/list_images.py'), root)
+        _only('python tools/data/list_images.py', without='--also'), root)
     output = check(done)
     return dict(root=root, names=names, output=output, seconds=done.seconds)
 
@@ -68,13 +80,15 @@ def test_the_list_holds_the_readable_images(workspace):
     """Step 1: the readable images, sorted relative paths, no label; the
     broken file and the one with a space printed with the reason; the
     printed lines are the guide's."""
-    with open(osp.join(workspace['root'], 'data/my_images/meta/train.txt')) \
+    with open(osp.join(workspace['root'], 'data/my_images/image_list.txt')) \
             as handle:
         assert handle.read().splitlines() == workspace['names']
     lines = workspace['output'].splitlines()
+    guide_lines = ('unreadable:', 'not listed:', '9 readable', 'skipped:')
     for line in lines:
-        if line.startswith(('unreadable:', 'not listed:', '9 readable')):
+        if line.startswith(guide_lines):
             assert line in GUIDE, line
+    assert 'skipped: notes.txt: not an image extension' in lines[0]
     assert any(
         line.startswith('unreadable: trip/broken.jpg') for line in lines)
     assert any(line.startswith('not listed: with space.png') for line in lines)
@@ -143,8 +157,8 @@ def test_cpu_try_trains_on_the_list(workspace):
     """Step 3, as written plus SHRINK: one epoch on the 9 listed images
     (2 iterations of 4), a finite loss, a checkpoint, no kNN monitor."""
     root = workspace['root']
-    line = command(GUIDE, 'python tools/train.py',
-                   'sim_vit-tiny-p16_my-images.py')
+    line = _only('python tools/train.py', 'sim_vit-tiny-p16_my-images.py',
+                 '--cfg-options')
     output = check(run_command(line, root, SHRINK))
     work_dir = osp.join(root, 'work_dirs', 'sim_vit-tiny-p16_my-images')
     assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
@@ -165,6 +179,78 @@ def test_monitor_on_a_labelled_subset(workspace):
     assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
     top1 = [s['knn/top1'] for s in _scalars(work_dir) if 'knn/top1' in s]
     assert top1 and all(0 <= v <= 100 for v in top1)
+    # the pixel baseline, once, and the plot that draws it
+    pixels = [(s['step'], s['knn/pixels']) for s in _scalars(work_dir)
+              if 'knn/pixels' in s]
+    assert len(pixels) == 1 and pixels[0][0] == 0
+    assert 0 <= pixels[0][1] <= 100
+    plotted = check(
+        run_command(
+            command(GUIDE, 'python tools/analysis/plot_scalars.py'), root))
+    assert 'knn/pixels' in plotted and 'drawn on the knn/top1 panel' in \
+        plotted
+    assert osp.isfile(osp.join(work_dir, 'scalars.png'))
+
+
+def test_labelled_folders_checked_and_a_meta_folder_refused(workspace):
+    """Step 4's checks: --also passes on the clean labelled folders; a
+    meta/ in train/ only is an error of the list tool (exit 1) and stops
+    the monitor before training, with both class lists named."""
+    root = workspace['root']
+    also = _only('python tools/data/list_images.py', '--also')
+    output = check(run_command(also, root))
+    assert '12 image(s) in 2 class folder(s) of data/my_labelled/train' in \
+        output
+    meta = osp.join(root, 'data', 'my_labelled', 'train', 'meta')
+    os.makedirs(meta)
+    with open(osp.join(meta, 'train.txt'), 'w') as handle:
+        handle.write('cat/0.png\n')
+    try:
+        done = run_command(also, root)
+        assert done.returncode == 1
+        assert "['cat', 'dog', 'meta']" in done.stderr
+        line = command(GUIDE, 'python tools/train.py',
+                       'sim_vit-tiny-p16_my-images_knn.py')
+        done = run_command(line, root, SHRINK)
+    finally:
+        os.remove(osp.join(meta, 'train.txt'))
+        os.rmdir(meta)
+    assert done.returncode != 0
+    text = done.stdout + done.stderr
+    assert 'KNNMonitorHook: the train and val splits label their classes ' \
+        'differently' in text
+    for listed in ("['cat', 'dog', 'meta']", "['cat', 'dog']",
+                   "only in train: ['meta']"):
+        assert listed in text and listed in GUIDE
+    assert 'Epoch(train)' not in text  # stopped before training
+
+
+def test_the_short_run_shortens_the_whole_schedule(workspace):
+    """Step 3's shorter run: its options end the cosine with the last
+    epoch (T_max and end follow max_epochs), which max_epochs alone does
+    not."""
+    import importlib.util
+    import shlex
+    root = workspace['root']
+    line = _only('python tools/train.py',
+                 'sim_vit-tiny-p16_my-images.py --cfg-options')
+    spec = importlib.util.spec_from_file_location(
+        'mmsim_train_short', osp.join(root, 'tools', 'train.py'))
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        cfg = train.build_config(train.parse_args(shlex.split(line)[2:]))
+        plain = Config.fromfile('my_configs/sim_vit-tiny-p16_my-images.py')
+    finally:
+        os.chdir(cwd)
+    epochs = cfg.train_cfg.max_epochs
+    assert 2 <= epochs < plain.train_cfg.max_epochs
+    warmup, cosine = cfg.param_scheduler
+    assert warmup.end == 1 and cosine.begin == 1
+    assert cosine.end == epochs and cosine.T_max == epochs - 1
+    assert plain.param_scheduler[1].end == plain.train_cfg.max_epochs
 
 
 def test_what_the_toolboxes_do_without_a_list(workspace, tmp_path):
@@ -172,8 +258,15 @@ def test_what_the_toolboxes_do_without_a_list(workspace, tmp_path):
     subfolders (images at the top level are ignored, each top-level
     subfolder a class, unreadable files kept); CustomDataset needs a
     label on every line of an annotation file."""
+    import shutil
+
     from mmcls.datasets import CustomDataset
     folder = osp.join(workspace['root'], 'data', 'my_images')
+    # the list where the tool wrote it by default before 2026-12-06
+    os.makedirs(osp.join(folder, 'meta'), exist_ok=True)
+    shutil.copy(
+        osp.join(folder, 'image_list.txt'),
+        osp.join(folder, 'meta', 'train.txt'))
     scanned = CustomDataset(data_root=folder, ann_file='')
     paths = sorted(
         osp.relpath(d['img_path'], folder) for d in scanned.load_data_list())

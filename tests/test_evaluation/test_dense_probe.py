@@ -72,6 +72,28 @@ def test_missing_label_map_names_the_files(det_root, tmp_path):
         load_dense_probe_set(str(tmp_path / 'nowhere'), str(tmp_path))
 
 
+def test_a_broken_image_is_named_as_the_loader_names_it(det_root, tmp_path):
+    """A file that does not decode: the pre-training loader's OSError
+    naming it, not an AttributeError on None."""
+    import shutil
+    img_dir = str(tmp_path / 'img')
+    shutil.copytree(osp.join(det_root, 'val'), img_dir)
+    broken = osp.join(img_dir, '000001.jpg')
+    with open(broken, 'wb') as handle:
+        handle.write(b'not a jpeg')
+    with pytest.raises(OSError, match='could not load image') as info:
+        load_dense_probe_set(img_dir, osp.join(det_root, 'labels', 'val'))
+    assert broken in str(info.value)
+
+
+def test_labels_beyond_num_classes_are_refused(det_root):
+    """Label maps holding a class >= num_classes (not the ignore index)
+    stop the probe before any feature is extracted, naming the split."""
+    train, val = _splits(det_root)
+    with pytest.raises(ValueError, match='the train label maps hold class'):
+        dense_probe_miou(None, train, val, num_classes=2)
+
+
 def test_patch_centre_labels_pick_the_centre_pixel():
     maps = torch.randint(0, 5, (2, 12, 8))
     labels = patch_centre_labels(maps, (3, 2))

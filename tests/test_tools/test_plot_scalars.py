@@ -123,3 +123,36 @@ def test_iteration_based_run_refuses_the_epoch_axis(tmp_path):
     assert tool.collect(records, ['loss'], 'iter', path) == {
         'loss': ([5.], [1.])
     }
+
+
+def test_pixel_baseline_is_drawn_on_the_knn_panel(tmp_path, capsys):
+    """The monitor's knn/pixels (one value, logged at the start) is a
+    dashed level on the knn/top1 panel: named in the summary, and the
+    panel's pixels hold its grey where the plot without it has none."""
+    path = write_run(tmp_path)
+    with open(path) as f:
+        lines = f.readlines()
+    with open(path, 'w') as f:
+        f.write(json.dumps({'knn/pixels': 83.2, 'step': 0}) + '\n')
+        f.writelines(lines)
+    records = tool.read_records(path)
+    assert tool.baseline_levels(records, ['knn/top1', 'loss']) == {
+        'knn/top1': ('knn/pixels', 83.2)
+    }
+    assert tool.baseline_levels(records, ['loss']) == {}
+    with_level, without = str(tmp_path / 'a.png'), str(tmp_path / 'b.png')
+    assert tool.main(
+        [str(tmp_path), '--keys', 'knn/top1', '--out', with_level]) == 0
+    assert 'knn/top1: 3 points; knn/pixels 83.20 drawn on the knn/top1 ' \
+        'panel; from' in capsys.readouterr().out
+    series = tool.collect(records, ['knn/top1'], 'epoch', path)
+    tool.plot(series, 'epoch', without, path)
+
+    def grey(png):
+        import numpy as np
+        with Image.open(png) as image:
+            rgb = np.asarray(image.convert('RGB')).astype(int)
+        same = (rgb[..., 0] == rgb[..., 1]) & (rgb[..., 1] == rgb[..., 2])
+        return int((same & (rgb[..., 0] >= 90) & (rgb[..., 0] <= 170)).sum())
+
+    assert grey(with_level) - grey(without) > 150  # the dashed level

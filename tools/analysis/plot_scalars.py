@@ -15,6 +15,10 @@ epoch ``i / iterations per epoch``) or ``--x iter`` (epoch ``e`` is
 iteration ``e * iterations per epoch``). One panel per key, sharing the
 x axis. A work dir holds one ``<timestamp>/`` per run; the latest is read
 unless ``--run`` names another.
+
+A baseline logged beside a plotted scalar is drawn on its panel as a
+dashed level: ``knn/pixels`` (the kNN monitor's kNN on raw pixels, logged
+once at the start) on the ``knn/top1`` panel.
 """
 import argparse
 import glob
@@ -25,6 +29,8 @@ import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
 Series = Tuple[List[float], List[float]]
+#: Scalar drawn as a level on another's panel: baseline -> plotted key.
+BASELINES = {'knn/pixels': 'knn/top1'}
 
 
 class ScalarsError(ValueError):
@@ -146,8 +152,34 @@ def collect(records: Sequence[dict], keys: Sequence[str], x: str,
     return series
 
 
-def plot(series: Dict[str, Series], x: str, out: str, title: str) -> None:
-    """One panel per key, one above the other, written as a PNG."""
+def baseline_levels(records: Sequence[dict],
+                    keys: Sequence[str]) -> Dict[str, Tuple[str, float]]:
+    """The baselines of the plotted keys that the records hold.
+
+    Args:
+        records (Sequence[dict]): The lines of a ``scalars.json``.
+        keys (Sequence[str]): The plotted scalars.
+
+    Returns:
+        dict[str, tuple[str, float]]: Plotted key -> (baseline name, its
+        last logged value), for the keys of :data:`BASELINES`' values.
+    """
+    levels = {}
+    for record in records:
+        for baseline, key in BASELINES.items():
+            if key in keys and baseline in record:
+                levels[key] = (baseline, float(record[baseline]))
+    return levels
+
+
+def plot(series: Dict[str, Series],
+         x: str,
+         out: str,
+         title: str,
+         levels: Optional[Dict[str, Tuple[str, float]]] = None) -> None:
+    """One panel per key, one above the other, written as a PNG; a
+    ``levels`` entry (key -> (name, value)) is a dashed line on the key's
+    panel."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -158,7 +190,12 @@ def plot(series: Dict[str, Series], x: str, out: str, title: str) -> None:
         sharex=True,
         squeeze=False)
     for ax, (key, (xs, ys)) in zip(axes[:, 0], series.items()):
-        ax.plot(xs, ys, marker='o' if len(xs) <= 50 else None, ms=4)
+        ax.plot(xs, ys, marker='o' if len(xs) <= 50 else None, ms=4, label=key)
+        if key in (levels or {}):
+            name, value = levels[key]
+            ax.axhline(
+                value, color='grey', ls='--', label=f'{name} {value:.1f}')
+            ax.legend(fontsize=7, loc='best')
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
     axes[-1, 0].set_xlabel(x)
@@ -194,17 +231,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     try:
         path = find_scalars(args.work_dir, args.run)
-        series = collect(read_records(path), args.keys, args.x, path)
+        records = read_records(path)
+        series = collect(records, args.keys, args.x, path)
     except ScalarsError as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
     out = args.out or osp.join(
         args.work_dir if osp.isdir(args.work_dir) else osp.dirname(path),
         'scalars.png')
-    plot(series, args.x, out, path)
+    levels = baseline_levels(records, args.keys)
+    plot(series, args.x, out, path, levels)
+    drawn = ''.join(f'; {name} {value:.2f} drawn on the {key} panel'
+                    for key, (name, value) in levels.items())
     print(f'saved {out} (' + ', '.join(f'{key}: {len(xs)} points'
                                        for key, (xs, _) in series.items()) +
-          f'; from {path})')
+          f'{drawn}; from {path})')
     return 0
 
 

@@ -10,8 +10,11 @@
 # to the hook. For another data root or pipeline, override in both loaders
 #   knn_train_dataloader = dict(dataset=dict(data_root=..., pipeline=...))
 #   knn_val_dataloader = dict(dataset=dict(data_root=..., pipeline=...))
+# The loader is mmsim's SIMLoadImageFromFile with mmcv's default decoder
+# (cv2, the same pixels as mmcv's LoadImageFromFile), so a broken image
+# stops the monitor with an error naming the file and what to do.
 knn_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='SIMLoadImageFromFile'),
     dict(type='mmcls.ResizeEdge', scale=96, edge='short'),
     dict(type='CenterCrop', crop_size=96),
     dict(type='mmcls.PackClsInputs'),

@@ -5,12 +5,14 @@ import os.path as osp
 import time
 from typing import Dict, List, Optional
 
+import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 from mmselfsup.registry import HOOKS
 
-from mmsim.evaluation import (dense_probe_miou, extract_pooled_features,
+from mmsim.evaluation import (check_same_label_maps, dense_probe_miou,
+                              extract_pixel_features, extract_pooled_features,
                               knn_accuracy, load_dense_probe_set)
 
 #: Keys of the ``dense_probe`` option and their defaults.
@@ -45,11 +47,18 @@ class KNNMonitorHook(Hook):
     ``knn/top1`` to the runner's logger and visualiser backends (TensorBoard
     when one is configured), with the epoch as the step. Its log lines are
     labelled by the scalar's name, e.g. ``Monitor [epoch 2/10]  knn/top1:
-    46.80 %  (400 val vs 1600 train images, k=20, T=0.07; 3.1 s)``. Works
-    for any mmselfsup algorithm whose backbone is an mmcls ViT or returns
-    feature maps. Under DDP every process extracts its shard, the features are
-    gathered on all processes in dataset order, and all compute the same
-    accuracy.
+    46.80 %  (400 val vs 1600 train images, k=20, T=0.07; 3.1 s)
+    knn/pixels: 83.20 %``. Works for any mmselfsup algorithm whose backbone
+    is an mmcls ViT or returns feature maps. Under DDP every process
+    extracts its shard, the features are gathered on all processes in
+    dataset order, and all compute the same accuracy.
+
+    Before training it refuses splits that label their classes differently
+    (:func:`mmsim.evaluation.check_same_label_maps`, e.g. a ``meta/``
+    folder a scan takes for a class), and logs once the baseline
+    ``knn/pixels``: the same kNN on the raw pixels of the loaders' images
+    (resized and cropped, flattened), drawing no random number training
+    would see. A short run on small images can stay below it.
 
     With ``dense_probe`` it also runs the dense linear probe
     (:func:`mmsim.evaluation.dense_probe_miou`: one linear classifier on
@@ -127,6 +136,7 @@ class KNNMonitorHook(Hook):
         self._loaders: Optional[Dict[str, object]] = None
         self._dense_sets: Optional[tuple] = None
         self.history: List[dict] = []
+        self.pixel_top1: Optional[float] = None
 
     @staticmethod
     def _check_dense_probe(cfg: Optional[dict]) -> Optional[dict]:
@@ -199,7 +209,43 @@ class KNNMonitorHook(Hook):
                     cfg, seed=runner.seed, diff_rank_seed=False)
                 for split, cfg in self.dataloader_cfgs.items()
             }
+            check_same_label_maps(
+                {
+                    split: loader.dataset
+                    for split, loader in self._loaders.items()
+                }, 'KNNMonitorHook')
         return self._loaders
+
+    def evaluate_pixels(self, runner: Runner) -> float:
+        """Log kNN top-1 (%) of the raw pixels as ``knn/pixels`` at the
+        current epoch and return it.
+
+        Args:
+            runner (Runner): The runner (the model is not used).
+
+        Returns:
+            float: kNN top-1 (%) of the val split's flattened pixels.
+        """
+        start = time.time()
+        loaders = self._build_loaders(runner)
+        # iterating a DataLoader draws its base seed from torch's global
+        # generator: restore it so that training sees the same draws
+        with torch.random.fork_rng(devices=[]):
+            train_pix, train_labels = extract_pixel_features(loaders['train'])
+            val_pix, val_labels = extract_pixel_features(loaders['val'])
+        num_classes = int(max(train_labels.max(), val_labels.max())) + 1
+        top1 = knn_accuracy(train_pix, train_labels, val_pix, val_labels,
+                            num_classes, self.k, self.temperature)
+        self.pixel_top1 = top1
+        runner.visualizer.add_scalars({'knn/pixels': top1}, step=runner.epoch)
+        if is_main_process():
+            runner.logger.info(
+                f'{_label(runner, runner.epoch)}  knn/pixels: {top1:.2f} %  '
+                f'(baseline of knn/top1: the same kNN on the raw pixels, '
+                f'{train_pix.shape[1]} values per image, of the same '
+                f'{len(val_labels)} val vs {len(train_labels)} train images; '
+                f'{time.time() - start:.1f} s)')
+        return top1
 
     def evaluate(self, runner: Runner, epoch: int) -> float:
         """Extract features, classify the val split, log and return top-1
@@ -228,7 +274,9 @@ class KNNMonitorHook(Hook):
                 f'{_label(runner, epoch)}  knn/top1: {top1:.2f} %  '
                 f'({len(val_labels)} val vs {len(train_labels)} train '
                 f'images, k={self.k}, T={self.temperature}; '
-                f'{time.time() - start:.1f} s)')
+                f'{time.time() - start:.1f} s)' +
+                ('' if self.pixel_top1 is
+                 None else f'  knn/pixels: {self.pixel_top1:.2f} %'))
         entry = dict(epoch=epoch, top1=top1)
         if self.dense_probe is not None:
             entry['dense_miou'] = self.evaluate_dense(runner, epoch)
@@ -236,7 +284,9 @@ class KNNMonitorHook(Hook):
         return top1
 
     def before_train(self, runner: Runner) -> None:
-        """Evaluate the initial backbone (epoch 0) if asked to."""
+        """Check the splits' label maps, log the pixel baseline, and
+        evaluate the initial backbone (epoch 0) if asked to."""
+        self.evaluate_pixels(runner)
         if self.eval_at_start and runner.epoch == 0:
             self.evaluate(runner, epoch=0)
 

@@ -100,9 +100,10 @@ default_hooks = dict(
 # every epoch (and before the first), on the splits of
 # configs/_base_/datasets/shapes_knn_monitor.py from this data root, their
 # deterministic 96 px centre crops read as the offline frozen-feature
-# benchmarks read them (pillow, bicubic).
+# benchmarks read them (pillow, bicubic); decoded by mmcv's default (cv2),
+# through mmsim's loader, whose errors name a broken file.
 knn_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='SIMLoadImageFromFile'),
     dict(
         type='mmcls.ResizeEdge',
         scale=img_size,
