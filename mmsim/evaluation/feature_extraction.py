@@ -7,7 +7,7 @@ section 5), for any mmcls ``VisionTransformer`` subclass (SIMViT, mmselfsup's
 MAEViT and MoCoV3ViT, ...), and the global average of the last feature map
 for convolutional backbones.
 """
-from typing import Sequence, Tuple
+from typing import Callable, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -165,15 +165,31 @@ def extract_pooled_features(
     backbone = get_backbone(model, backbone_name)
     was_training = backbone.training
     backbone.eval()
+
+    def pooled(batch: dict) -> torch.Tensor:
+        batch = model.data_preprocessor.cast_data(batch)
+        return pooled_backbone_features(backbone,
+                                        normalise_images(model, batch))
+
+    try:
+        return _features_in_order(dataloader, pooled, 'pooled features',
+                                  progress)
+    finally:
+        backbone.train(was_training)
+
+
+def _features_in_order(dataloader: DataLoader,
+                       features: Callable[[dict], torch.Tensor], what: str,
+                       progress: bool) -> Tuple[torch.Tensor, torch.Tensor]:
+    """``features`` of every batch of ``dataloader`` (a (B, C) tensor a
+    batch) with the samples' labels, gathered in dataset order (see
+    :func:`in_dataset_order`); a progress bar named ``what``."""
     feats, labels, indices = [], [], []
     total = loader_length(dataloader)
-    bar = RankZeroProgress(
-        total, progress, desc=f'pooled features of {total} images')
+    bar = RankZeroProgress(total, progress, desc=f'{what} of {total} images')
     try:
         for batch in dataloader:
-            batch = model.data_preprocessor.cast_data(batch)
-            images = normalise_images(model, batch)
-            feats.append(pooled_backbone_features(backbone, images).cpu())
+            feats.append(features(batch).cpu())
             batch_labels, batch_indices = _labels_and_indices(
                 batch['data_samples'])
             labels.append(batch_labels)
@@ -181,7 +197,6 @@ def extract_pooled_features(
             bar.update(len(batch_indices))
     finally:
         bar.close()
-        backbone.train(was_training)
     return in_dataset_order(
         torch.cat(feats), torch.cat(labels), torch.cat(indices))
 
@@ -235,21 +250,11 @@ def extract_pixel_features(
         tuple[torch.Tensor, torch.Tensor]: (N, 3 * H * W) uint8 pixels and
         (N,) int64 labels, in dataset order.
     """
-    feats, labels, indices = [], [], []
-    total = loader_length(dataloader)
-    bar = RankZeroProgress(total, progress, desc=f'pixels of {total} images')
-    try:
-        for batch in dataloader:
-            images = batch['inputs']
-            if not isinstance(images, torch.Tensor):  # pseudo-collated
-                images = torch.stack(list(images))
-            feats.append(images.reshape(images.shape[0], -1).cpu())
-            batch_labels, batch_indices = _labels_and_indices(
-                batch['data_samples'])
-            labels.append(batch_labels)
-            indices.append(batch_indices)
-            bar.update(len(batch_indices))
-    finally:
-        bar.close()
-    return in_dataset_order(
-        torch.cat(feats), torch.cat(labels), torch.cat(indices))
+
+    def pixels(batch: dict) -> torch.Tensor:
+        images = batch['inputs']
+        if not isinstance(images, torch.Tensor):  # pseudo-collated
+            images = torch.stack(list(images))
+        return images.reshape(images.shape[0], -1)
+
+    return _features_in_order(dataloader, pixels, 'pixels', progress)
