@@ -40,6 +40,30 @@ def save_sim(model: nn.Module, path: str) -> None:
     torch.save(dict(meta=dict(), state_dict=model.state_dict()), path)
 
 
+def mae_cfg(arch: dict,
+            img_size: int,
+            out_indices: Sequence[int],
+            init_cfg: Optional[dict] = None,
+            mlp_ratio: Optional[int] = None) -> dict:
+    """The config of mmseg's ``MAE`` with our configs' settings (patch 16,
+    layer scale 1, LN eps 1e-6) for an mmcls ``arch`` (embed_dims,
+    num_layers, num_heads and, unless ``mlp_ratio`` is given,
+    feedforward_channels)."""
+    return dict(
+        type='MAE',
+        img_size=img_size,
+        patch_size=16,
+        embed_dims=arch['embed_dims'],
+        num_layers=arch['num_layers'],
+        num_heads=arch['num_heads'],
+        mlp_ratio=mlp_ratio
+        or arch['feedforward_channels'] // arch['embed_dims'],
+        out_indices=list(out_indices),
+        norm_cfg=dict(type='LN', eps=1e-6),
+        init_values=1.0,
+        init_cfg=init_cfg)
+
+
 def mae_backbone(
     arch: dict,
     img_size: int,
@@ -64,19 +88,7 @@ def mae_backbone(
     init_cfg = None if checkpoint is None else dict(
         type='Pretrained', checkpoint=checkpoint)
     with DefaultScope.overwrite_default_scope('mmseg'):
-        backbone = MODELS.build(
-            dict(
-                type='MAE',
-                img_size=img_size,
-                patch_size=16,
-                embed_dims=arch['embed_dims'],
-                num_layers=arch['num_layers'],
-                num_heads=arch['num_heads'],
-                mlp_ratio=arch['feedforward_channels'] // arch['embed_dims'],
-                out_indices=list(out_indices),
-                norm_cfg=dict(type='LN', eps=1e-6),
-                init_values=1.0,
-                init_cfg=init_cfg))
+        backbone = MODELS.build(mae_cfg(arch, img_size, out_indices, init_cfg))
     backbone.init_weights()
     backbone.eval()  # BEiT's train() returns None: no chaining
     return backbone

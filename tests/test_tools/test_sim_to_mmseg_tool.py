@@ -9,8 +9,8 @@ import torch
 from mmengine.config import Config
 
 from ..test_det._release_checkpoint import fake_release_state
-from ..test_seg._mmseg_checkpoint import (RELEASE, load_tool, save_sim,
-                                          trained_tiny_sim)
+from ..test_seg._mmseg_checkpoint import (RELEASE, load_tool, mae_cfg,
+                                          save_sim, trained_tiny_sim)
 
 
 @pytest.fixture(scope='module')
@@ -20,22 +20,12 @@ def tiny_sim():
 
 def seg_config(path, arch, img_size=128):
     """An mmseg config file of just a tiny MAE backbone."""
-    Config(
-        dict(
-            model=dict(
-                backbone=dict(
-                    type='MAE',
-                    img_size=img_size,
-                    patch_size=16,
-                    embed_dims=arch['embed_dims'],
-                    num_layers=arch['num_layers'],
-                    num_heads=arch['num_heads'],
-                    mlp_ratio=4,
-                    out_indices=[arch['num_layers'] - 1],
-                    norm_cfg=dict(type='LN', eps=1e-6),
-                    init_values=1.0,
-                    init_cfg=dict(type='Pretrained',
-                                  checkpoint='x.pth'))))).dump(path)
+    backbone = mae_cfg(
+        arch,
+        img_size, [arch['num_layers'] - 1],
+        dict(type='Pretrained', checkpoint='x.pth'),
+        mlp_ratio=4)
+    Config(dict(model=dict(backbone=backbone))).dump(path)
     return path
 
 
