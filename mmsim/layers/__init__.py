@@ -18,12 +18,12 @@ from .position_embedding import (grid_sincos_pos_embed,
                                  relative_sincos_pos_embed, sincos_frequencies)
 from .scaled_dot_product import (plain_scaled_dot_product_attention,
                                  scaled_dot_product_attention)
-from .visible_tokens import (count_visible, flat_mask, gather_tokens,
-                             visible_indices)
+from .visible_tokens import (count_visible, counted_visible_indices, flat_mask,
+                             gather_tokens, visible_indices)
 
 __all__ = [
     'resolve_norm_cfg', 'grid_sincos_pos_embed', 'relative_sincos_pos_embed',
     'sincos_frequencies', 'plain_scaled_dot_product_attention',
-    'scaled_dot_product_attention', 'count_visible', 'flat_mask',
-    'gather_tokens', 'visible_indices'
+    'scaled_dot_product_attention', 'count_visible', 'counted_visible_indices',
+    'flat_mask', 'gather_tokens', 'visible_indices'
 ]

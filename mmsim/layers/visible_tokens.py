@@ -80,6 +80,21 @@ def visible_indices(mask: torch.Tensor, num_visible: int) -> torch.Tensor:
     return indices.scatter_(1, slot, positions)[:, :num_visible]
 
 
+def counted_visible_indices(mask: torch.Tensor,
+                            num_tokens: int) -> torch.Tensor:
+    """:func:`visible_indices` with the count read and checked on the host
+    by :func:`count_visible` (for code off the training hot path).
+
+    Args:
+        mask (torch.Tensor): (B, N) or (B, G, G), nonzero = masked.
+        num_tokens (int): Patch tokens per sample the mask must cover.
+
+    Returns:
+        torch.Tensor: Long tensor of shape (B, V).
+    """
+    return visible_indices(mask, count_visible(mask, num_tokens))
+
+
 def gather_tokens(tokens: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
     """The tokens of each sample at the given positions.
 

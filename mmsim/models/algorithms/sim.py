@@ -9,7 +9,7 @@ from mmselfsup.models.algorithms import BaseModel
 from mmselfsup.registry import MODELS
 from mmselfsup.structures import SelfSupDataSample
 
-from ...layers import count_visible, flat_mask, visible_indices
+from ...layers import counted_visible_indices, flat_mask, visible_indices
 from .deferred_checks import DeferredChecks
 from .momentum_target import MomentumTarget, cosine_momentum
 
@@ -67,7 +67,7 @@ class SIMStepState:
         """Positions (B, V) of the visible patches of a (B, G, G) mask
         (True = masked), for the encoder and the neck."""
         if not self.in_runner:
-            return visible_indices(mask, count_visible(mask, self.num_patches))
+            return counted_visible_indices(mask, self.num_patches)
         visible = flat_mask(mask, self.num_patches).eq(0).sum(1)
         if self.num_visible is None:
             self.num_visible = int(visible[0])
@@ -261,8 +261,7 @@ class SIM(BaseModel):
             (B, G * G, D), row ``r * G + c`` for view-2 patch ``(r, c)``.
         """
         mask, rel_pos = self.sample_geometry(data_samples, inputs[0].device)
-        visible = visible_indices(
-            mask, count_visible(mask, self.step_state.num_patches))
+        visible = counted_visible_indices(mask, self.step_state.num_patches)
         pred = self.online_prediction(inputs[0], visible, rel_pos)
         return pred, self.target_features(inputs[1])
 

@@ -7,8 +7,8 @@ import torch.utils.checkpoint as cp
 from mmcls.models import VisionTransformer
 from mmselfsup.registry import MODELS
 
-from ...layers import (count_visible, gather_tokens, grid_sincos_pos_embed,
-                       visible_indices)
+from ...layers import (counted_visible_indices, gather_tokens,
+                       grid_sincos_pos_embed)
 from ...layers.fused_attention import fuse_attention
 
 #: Choices of :class:`SIMViT`'s ``linear_init``.
@@ -204,5 +204,5 @@ class SIMViT(VisionTransformer):
         Returns:
             torch.Tensor: Visible tokens of shape (B, V, C).
         """
-        num_visible = count_visible(mask, tokens.shape[1])
-        return gather_tokens(tokens, visible_indices(mask, num_visible))
+        return gather_tokens(tokens,
+                             counted_visible_indices(mask, tokens.shape[1]))
