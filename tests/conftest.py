@@ -8,7 +8,7 @@ import torch
 from mmengine.registry import DefaultScope
 
 import mmsim  # noqa: F401  (registers the components)
-from mmsim.datasets.shapes import generate_shapes_dataset
+from tests._shapes_data import shapes_folder
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
@@ -51,10 +51,13 @@ def mmseg_scope():
 def shapes_det_root(tmp_path_factory):
     """``det/`` of a tiny generated set: 6 train and 3 val detection images
     of 128 px with their label maps (for the dense probe's users)."""
-    from mmsim.datasets import generate_shapes_dataset
-    root = str(tmp_path_factory.mktemp('shapes_det'))
-    generate_shapes_dataset(
-        root, num_train=1, num_val=0, num_det_train=6, num_det_val=3)
+    root = shapes_folder(
+        tmp_path_factory,
+        'shapes_det',
+        num_train=1,
+        num_val=0,
+        num_det_train=6,
+        num_det_val=3)
     return os.path.join(root, 'det')
 
 
@@ -63,12 +66,10 @@ def shapes_root(tmp_path_factory) -> str:
     """A small generated shapes set (32 + 8 classification, 8 + 4 detection
     images of 64 px); a folder's conftest or a module may define its own
     ``shapes_root`` of other sizes."""
-    root = tmp_path_factory.mktemp('shapes')
-    generate_shapes_dataset(
-        str(root),
+    return shapes_folder(
+        tmp_path_factory,
         num_train=32,
         num_val=8,
         num_det_train=8,
         num_det_val=4,
         det_img_size=64)
-    return str(root) + '/'

@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from mmselfsup.registry import MODELS, TRANSFORMS
 
-from mmsim.datasets import generate_shapes_dataset
+from tests._shapes_data import shapes_folder
 
 CONFIG = osp.join(
     osp.dirname(__file__), '..', 'configs', 'sim',
@@ -98,10 +98,8 @@ def test_mask_settings_are_refused_when_built(num_masked, message):
 
 @pytest.fixture(scope='module')
 def shapes_root(tmp_path_factory) -> str:
-    root = str(tmp_path_factory.mktemp('config_errors')) + '/'
-    generate_shapes_dataset(
-        root, num_train=8, num_val=2, num_det_train=0, num_det_val=0)
-    return root
+    return shapes_folder(
+        tmp_path_factory, 'config_errors', num_train=8, num_val=2)
 
 
 # Before: the first iteration stopped with "SIMViT was built for (96, 96)

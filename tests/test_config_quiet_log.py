@@ -17,7 +17,7 @@ import warnings
 import pytest
 from mmengine.runner import Runner
 
-from mmsim.datasets.shapes import generate_shapes_dataset
+from tests._shapes_data import shapes_folder
 from tests.test_engine.test_sim_runner import quickstart_cfg
 
 #: WARNING lines the toolboxes print whatever the config says, each with
@@ -35,15 +35,14 @@ _PYTHON_WARNING = re.compile(r'^(\S+):\d+: (\w+): (.*)$', re.MULTILINE)
 
 @pytest.fixture(scope='module')
 def shapes_root(tmp_path_factory) -> str:
-    root = tmp_path_factory.mktemp('shapes_quiet')
-    generate_shapes_dataset(
-        str(root),
+    return shapes_folder(
+        tmp_path_factory,
+        'shapes_quiet',
         num_train=16,
         num_val=8,
         num_det_train=4,
         num_det_val=2,
         det_img_size=64)
-    return str(root) + '/'
 
 
 def _print_warning(message,

@@ -3,12 +3,9 @@
 own ``shapes_root`` of other sizes)."""
 import pytest
 
-from mmsim.datasets.shapes import generate_shapes_dataset
+from tests._shapes_data import shapes_folder
 
 
 @pytest.fixture(scope='module')
 def shapes_root(tmp_path_factory) -> str:
-    root = str(tmp_path_factory.mktemp('shapes')) + '/'
-    generate_shapes_dataset(
-        root, num_train=16, num_val=8, num_det_train=0, num_det_val=0)
-    return root
+    return shapes_folder(tmp_path_factory, num_train=16, num_val=8)

@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from mmsim.datasets.shapes import generate_shapes_dataset
+from tests._shapes_data import shapes_folder
 from tests._subprocess_env import cpu_subprocess_env
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -21,10 +21,7 @@ GLOBAL_BATCH, ITERS = 8, 4  # 32 images, one epoch
 
 @pytest.fixture(scope='module')
 def shapes_root(tmp_path_factory) -> str:
-    root = str(tmp_path_factory.mktemp('shapes')) + '/'
-    generate_shapes_dataset(
-        root, num_train=32, num_val=8, num_det_train=0, num_det_val=0)
-    return root
+    return shapes_folder(tmp_path_factory, num_train=32, num_val=8)
 
 
 def _free_port() -> int:

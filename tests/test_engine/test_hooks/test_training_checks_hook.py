@@ -11,8 +11,8 @@ from mmengine.config import Config
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from mmsim.datasets.shapes import generate_shapes_dataset
 from tests._dist_utils import run_distributed
+from tests._shapes_data import shapes_folder
 
 QUICK_START = osp.join(
     osp.dirname(__file__), '..', '..', '..', 'configs', 'sim',
@@ -21,10 +21,8 @@ QUICK_START = osp.join(
 
 @pytest.fixture(scope='module')
 def shapes_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp('checks_shapes')
-    generate_shapes_dataset(
-        str(root), num_train=16, num_val=8, num_det_train=0, num_det_val=0)
-    return str(root) + '/'
+    return shapes_folder(
+        tmp_path_factory, 'checks_shapes', num_train=16, num_val=8)
 
 
 def small_quickstart(data_root: str, work_dir: str, batch_size: int,

@@ -13,7 +13,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import BaseLoop, Runner
 
-from mmsim.datasets import generate_shapes_dataset
+from tests._shapes_data import shapes_folder
 
 REPO = osp.join(osp.dirname(__file__), '..', '..', '..')
 CONFIG = osp.join(REPO, 'configs', 'sim',
@@ -23,10 +23,8 @@ TRAIN = osp.join(REPO, 'tools', 'train.py')
 
 @pytest.fixture(scope='module')
 def shapes_root(tmp_path_factory) -> str:
-    root = str(tmp_path_factory.mktemp('bad_data_shapes')) + '/'
-    generate_shapes_dataset(
-        root, num_train=8, num_val=2, num_det_train=0, num_det_val=0)
-    return root
+    return shapes_folder(
+        tmp_path_factory, 'bad_data_shapes', num_train=8, num_val=2)
 
 
 def options(data_root: str, **extra) -> dict:

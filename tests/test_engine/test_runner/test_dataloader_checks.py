@@ -5,16 +5,13 @@ concatenate" and "epoch_length must be a positive integer, but got 0")."""
 import pytest
 from mmengine.runner import Runner
 
-from mmsim.datasets.shapes import generate_shapes_dataset
 from mmsim.engine import EmptyDataError, SIMRunner
+from tests._shapes_data import shapes_folder
 
 
 @pytest.fixture(scope='module')
 def shapes_root(tmp_path_factory) -> str:
-    root = str(tmp_path_factory.mktemp('shapes')) + '/'
-    generate_shapes_dataset(
-        root, num_train=6, num_val=2, num_det_train=0, num_det_val=0)
-    return root
+    return shapes_folder(tmp_path_factory, num_train=6, num_val=2)
 
 
 def loader_cfg(data_root,
