@@ -37,10 +37,17 @@ from typing import Callable, Dict, Optional, Sequence, Tuple
 #: Imported with mmsim: register in mmengine's root registries, no host.
 HOST_FREE: Tuple[str, ...] = ('mmsim.engine', )
 
-#: Host toolbox -> the mmsim modules that register in its registries.
+#: The mmsim modules that register in a host's registries.
+HOST_COMPONENTS: Tuple[str, ...] = ('mmsim.datasets',
+                                    'mmsim.engine.hooks.knn_monitor_hook',
+                                    'mmsim.engine.hooks.training_checks_hook',
+                                    'mmsim.models')
+
+#: Host toolbox -> the mmsim modules that register in its registries (the
+#: same ones: :mod:`mmsim.hosts` says which host they register in).
 HOSTS: Dict[str, Tuple[str, ...]] = {
-    'mmselfsup': ('mmsim.datasets', 'mmsim.engine.hooks.knn_monitor_hook',
-                  'mmsim.engine.hooks.training_checks_hook', 'mmsim.models'),
+    'mmselfsup': HOST_COMPONENTS,
+    'mmpretrain': HOST_COMPONENTS,
 }
 
 
@@ -49,6 +56,14 @@ def import_modules(names: Sequence[str]) -> None:
     for name in names:
         if name not in sys.modules:
             importlib.import_module(name)
+
+
+def choose_known_host(name: str) -> None:
+    """Tell :mod:`mmsim.hosts` the host the components register in (a
+    name outside its ``HOST_PACKAGES``, e.g. a test's, is left alone)."""
+    from .hosts import HOST_PACKAGES, choose_host
+    if name in HOST_PACKAGES:
+        choose_host(name)
 
 
 class _FollowedLoader(importlib.abc.Loader):
@@ -150,6 +165,7 @@ class HostImportHook(importlib.abc.MetaPathFinder):
         """Import the host's components once no mmsim module executes."""
         if self.host is not None and self._executing == 0:
             self.uninstall()
+            choose_known_host(self.host)
             import_modules(self.hosts[self.host])
 
 
@@ -168,6 +184,7 @@ def register_components(hosts: Dict[str, Sequence[str]] = HOSTS,
     import_modules(host_free)
     for host, modules in hosts.items():
         if host in sys.modules:
+            choose_known_host(host)
             import_modules(modules)
             return
     if not any(isinstance(f, HostImportHook) for f in sys.meta_path):

@@ -1,23 +1,39 @@
 #!/usr/bin/env bash
-# Create (or reuse) the project-local virtual environment `.venv` holding the
-# stack measured in ../shared/docs/environment.md, then install mmsim in
-# editable mode. Idempotent: a finished environment is detected by a stamp file
-# that records the hash of this script and setup.cfg, so re-running is instant.
+# Create (or reuse) the project-local virtual environment of one host
+# toolbox, holding the stack measured in ../shared/docs/environment.md, then
+# install mmsim in editable mode:
+#   MMSIM_HOST=mmselfsup (default): `.venv`, mmselfsup 1.0.0 + mmcls 1.0.0rc6
+#   MMSIM_HOST=mmpretrain:          `.venv-mmpretrain`, mmpretrain 1.2.0
+# Two environments because the hosts cannot share one: with mmdet installed,
+# `import mmdet.models` imports mmpretrain's models when mmpretrain is
+# installed, and mmselfsup's models then fail to register (`KeyError:
+# 'ResLayerExtraNorm is already registered'`). Both get the same torch, mmcv,
+# mmengine, mmdet and mmseg (pip builds mmcv once: the second environment
+# takes the wheel from pip's cache, built against the same torch).
+# Idempotent: a finished environment is detected by a stamp file that records
+# the hash of this script, the constraints and setup.cfg, so re-running is
+# instant.
 #
 # Order matters: torch first (mmcv is built against it without build
 # isolation), then mmcv 2.0.1 from source with its CPU ops, then the rest.
 # Every pip call gets the constraints file, so nothing upgrades numpy to 2.x.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-venv="${MMSIM_VENV:-$root/.venv}"
+host="${MMSIM_HOST:-mmselfsup}"
+case "$host" in
+  mmselfsup) host_pkgs=(mmcls==1.0.0rc6 mmselfsup==1.0.0); default_venv="$root/.venv" ;;
+  mmpretrain) host_pkgs=(mmpretrain==1.2.0); default_venv="$root/.venv-mmpretrain" ;;
+  *) echo "[setup_env] MMSIM_HOST must be mmselfsup or mmpretrain, got '$host'" >&2; exit 2 ;;
+esac
+venv="${MMSIM_VENV:-$default_venv}"
 py="${PYTHON:-python3.11}"
 command -v "$py" >/dev/null 2>&1 || py=python3
 stamp="$venv/.mmsim-stamp"
-want="$(cat "$root/tools/setup_env.sh" "$root/tools/constraints.txt" "$root/setup.cfg" | sha256sum | cut -d' ' -f1)"
+want="$( (echo "$host"; cat "$root/tools/setup_env.sh" "$root/tools/constraints.txt" "$root/setup.cfg") | sha256sum | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
-echo "[setup_env] creating $venv (first run on a machine takes ~10-15 min: mmcv compiles)" >&2
+echo "[setup_env] creating $venv for $host (first run on a machine takes ~10-15 min: mmcv compiles)" >&2
 t0=$(date +%s)
 [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
 pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q -c "$root/tools/constraints.txt")
@@ -26,13 +42,13 @@ pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q -c "$root/
 if ! "$venv/bin/python" -c "import mmcv, mmcv.ops" 2>/dev/null; then
   MAX_JOBS="${MAX_JOBS:-2}" "${pip[@]}" --no-build-isolation mmcv==2.0.1
 fi
-"${pip[@]}" mmengine==0.10.7 mmcls==1.0.0rc6 mmselfsup==1.0.0 mmdet==3.3.0 openmim==0.3.9 \
+"${pip[@]}" mmengine==0.10.7 "${host_pkgs[@]}" mmdet==3.3.0 openmim==0.3.9 \
   "pycocotools>=2.0,<2.1" pytest pytest-timeout matplotlib
 # ADE20k transfer (configs/benchmarks/mmsegmentation): mmseg and its pure-Python deps
 "${pip[@]}" mmsegmentation==1.2.2 ftfy regex prettytable
 # Linters of tools/lint.sh (settings in setup.cfg), run by tools/test.sh
 "${pip[@]}" flake8==7.5.0 isort==9.0.2 yapf==0.43.0
 "${pip[@]}" --no-build-isolation --no-deps -e "$root"
-"$venv/bin/python" -c "import torch, mmcv.ops, mmengine, mmcls, mmselfsup, mmdet, mmseg, mmsim; print('[setup_env] ok: torch', torch.__version__, 'mmcv', mmcv.__version__, 'mmselfsup', mmselfsup.__version__, 'mmdet', mmdet.__version__, 'mmseg', mmseg.__version__)" >&2
+"$venv/bin/python" -c "import torch, mmcv.ops, mmengine, $host, $host.models, mmdet.models, mmseg, mmsim; print('[setup_env] ok: torch', torch.__version__, 'mmcv', mmcv.__version__, '$host', $host.__version__, 'mmdet', mmdet.__version__, 'mmseg', mmseg.__version__)" >&2
 echo "$want" > "$stamp"
 echo "[setup_env] done in $(( $(date +%s) - t0 )) s" >&2

@@ -3,20 +3,19 @@
 
 Used by the kNN monitor, the offline evaluation tools and the replay
 benchmark. The feature is the global average of the patch tokens (spec
-section 5), for any mmcls ``VisionTransformer`` subclass (SIMViT, mmselfsup's
-MAEViT and MoCoV3ViT, ...), and the global average of the last feature map
+section 5), for any ``VisionTransformer`` subclass of the host (mmcls's or
+mmpretrain's: SIMViT, MAEViT, MoCoV3ViT, ...), and the global average of the last feature map
 for convolutional backbones.
 """
 from typing import Callable, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from mmcls.models.backbones import VisionTransformer
 from mmengine import dist
 from mmengine.model import is_model_wrapper
-from mmselfsup.models.utils import SelfSupDataPreprocessor
 from torch.utils.data import DataLoader
 
+from ..hosts import host
 from .progress import RankZeroProgress, loader_length
 
 
@@ -25,26 +24,23 @@ def backbone_feature_map(backbone: nn.Module,
                          images: torch.Tensor) -> torch.Tensor:
     """The last feature map of a batch of normalised images.
 
-    ViTs run mmcls's plain ``VisionTransformer.forward`` (whatever the
+    ViTs run the host's plain ``VisionTransformer.forward`` (whatever the
     subclass's own pre-training forward does, e.g. MAEViT's random masking),
     so every ViT is read the same way: all patches, its own final norm if it
     has one, the patch tokens on their grid (the class token is left out).
 
     Args:
-        backbone (nn.Module): An mmcls ``VisionTransformer`` (or subclass),
+        backbone (nn.Module): The host's ``VisionTransformer`` (or subclass),
             or any backbone returning a sequence of (B, C, H, W) maps.
         images (torch.Tensor): (B, 3, H, W) normalised images.
 
     Returns:
         torch.Tensor: (B, C, h, w) float32 features.
     """
-    if isinstance(backbone, VisionTransformer):
-        outs = VisionTransformer.forward(backbone, images)
-    else:
-        outs = backbone(images)
+    if isinstance(backbone, host().VisionTransformer):
+        return host().vit_patch_map(backbone, images).float()
+    outs = backbone(images)
     last = outs[-1] if isinstance(outs, Sequence) else outs
-    if isinstance(last, Sequence):  # mmcls ViT: [patch map, cls token]
-        last = last[0]
     if last.dim() == 3:  # (B, 1 + N, C) tokens with the class token first
         tokens = last[:, 1:]
         side = int(round(tokens.shape[1]**0.5))
@@ -67,7 +63,7 @@ def pooled_backbone_features(backbone: nn.Module,
     of :func:`backbone_feature_map` (for a ViT, of its patch tokens).
 
     Args:
-        backbone (nn.Module): An mmcls ``VisionTransformer`` (or subclass),
+        backbone (nn.Module): The host's ``VisionTransformer`` (or subclass),
             or any backbone returning a sequence of (B, C, H, W) maps.
         images (torch.Tensor): (B, 3, H, W) normalised images.
 
@@ -92,18 +88,14 @@ def get_backbone(model: nn.Module, backbone_name: str) -> nn.Module:
 def normalise_images(model: nn.Module, batch: dict) -> torch.Tensor:
     """(B, 3, H, W) images through the model's own data preprocessor.
 
-    mmselfsup's preprocessor takes a list of views and returns a tuple;
-    mmcls's (and mmengine's) takes a batch tensor and returns a dict.
+    The host's ``normalise_images``: mmselfsup's and mmpretrain's
+    self-supervised preprocessors take a list of views, mmcls's (and
+    mmengine's) a batch tensor.
     """
     images = batch['inputs']
     if not isinstance(images, torch.Tensor):  # pseudo-collated samples
         images = torch.stack(list(images))
-    if isinstance(model.data_preprocessor, SelfSupDataPreprocessor):
-        inputs, _ = model.data_preprocessor(
-            dict(inputs=[images], data_samples=None), False)
-        return inputs[0]
-    return model.data_preprocessor(
-        dict(inputs=images, data_samples=None), False)['inputs']
+    return host().normalise_images(model.data_preprocessor, images)
 
 
 def _labels_and_indices(data_samples: Sequence) -> Tuple[torch.Tensor, ...]:

@@ -74,7 +74,8 @@ def build_feature_model(cfg: Config,
     backbone loaded from the checkpoint, in eval mode (on GPU if any)."""
     if cfg.get('custom_imports'):
         import_modules_from_strings(**cfg.custom_imports)
-    init_default_scope(cfg.get('default_scope', 'mmcls'))
+    from ..hosts import host
+    init_default_scope(cfg.get('default_scope', host().CLS_SCOPE))
     if launcher != 'none':
         init_dist(launcher, **cfg.get('env_cfg', {}).get('dist_cfg', {}))
     from mmengine.registry import MODELS

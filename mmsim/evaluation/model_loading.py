@@ -9,6 +9,8 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.registry import MODELS, init_default_scope
+
+from ..hosts import host
 from mmengine.runner import load_checkpoint
 from mmengine.utils import import_modules_from_strings
 
@@ -16,8 +18,8 @@ from mmengine.utils import import_modules_from_strings
 def build_pretrain_model(config: str,
                          checkpoint: Optional[str] = None,
                          seed: int = 0) -> nn.Module:
-    """The config's model in its default scope (mmselfsup unless the
-    config says otherwise), in eval mode.
+    """The config's model in its default scope (the host's, mmselfsup or
+    mmpretrain, unless the config says otherwise), in eval mode.
 
     Args:
         config (str): A pre-training config file.
@@ -32,7 +34,7 @@ def build_pretrain_model(config: str,
     cfg = Config.fromfile(config)
     if cfg.get('custom_imports'):
         import_modules_from_strings(**cfg.custom_imports)
-    init_default_scope(cfg.get('default_scope', 'mmselfsup'))
+    init_default_scope(cfg.get('default_scope', host().NAME))
     torch.manual_seed(seed)
     # a quiet current logger: init_weights reports every tensor at INFO
     MMLogger.get_instance('mmsim_build_pretrain_model', log_level='WARNING')

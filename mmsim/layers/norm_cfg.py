@@ -16,13 +16,15 @@ def resolve_norm_cfg(norm_cfg: dict,
     Args:
         norm_cfg (dict): Norm config with a ``type`` name or class.
         registry (Registry, optional): Where to look names up (it falls
-            back to mmengine's). Defaults to mmselfsup's ``MODELS``.
+            back to mmengine's). Defaults to the host's ``MODELS``
+            (:mod:`mmsim.hosts`).
 
     Returns:
         dict: A copy whose ``type`` is the class.
     """
     if registry is None:
-        from mmselfsup.registry import MODELS as registry
+        from ..hosts import host
+        registry = host().MODELS
     cfg = dict(norm_cfg)
     layer_type = cfg.get('type')
     if isinstance(layer_type, str):

@@ -3,7 +3,8 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
-from mmselfsup.registry import MODELS
+
+from ..hosts import host
 
 
 def _distributed_world_size() -> int:
@@ -12,7 +13,7 @@ def _distributed_world_size() -> int:
     return 1
 
 
-@MODELS.register_module()
+@host().MODELS.register_module()
 class SIMTokenBN(nn.Module):
     """BatchNorm over the channels of a token sequence, in fp32, synced.
 

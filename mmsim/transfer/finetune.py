@@ -38,8 +38,8 @@ def num_heads_from_meta(checkpoint_path: str) -> Optional[int]:
     except Exception:  # noqa: BLE001  (no or unreadable saved config)
         return None
     if isinstance(arch, str):
-        from mmcls.models import VisionTransformer
-        for names, spec in VisionTransformer.arch_zoo.items():
+        from ..hosts import host
+        for names, spec in host().VisionTransformer.arch_zoo.items():
             if arch in names:
                 return spec['num_heads']
         return None

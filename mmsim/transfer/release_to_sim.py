@@ -4,7 +4,7 @@
 evaluate it with mmsim, and the check of the result against a SIM config.
 
 Pure PyTorch and the standard library; only the config check builds the
-model (mmselfsup, imported when it runs).
+model (the host's, imported when it runs).
 """
 from typing import Dict
 
@@ -141,12 +141,11 @@ def check_against_config(state_dict: Dict[str, torch.Tensor],
     """
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
-    from mmselfsup.registry import MODELS
-
     import mmsim  # noqa: F401  (registers SIM)
+    from ..hosts import host
     cfg = Config.fromfile(config)
-    with DefaultScope.overwrite_default_scope('mmselfsup'):
-        model = MODELS.build(cfg.model)
+    with DefaultScope.overwrite_default_scope(host().NAME):
+        model = host().MODELS.build(cfg.model)
     result = model.load_state_dict(state_dict, strict=False)
     report = key_report(result.missing_keys, result.unexpected_keys)
     if report:

@@ -3,14 +3,14 @@
 from typing import List, Tuple
 
 import torch
-from mmselfsup.structures import SelfSupDataSample
+from mmengine.structures import BaseDataElement
 
 
 @torch.no_grad()
 def sim_prediction_and_target(
         model: torch.nn.Module,
         inputs: List[torch.Tensor],
-        data_samples: List[SelfSupDataSample],
+        data_samples: List[BaseDataElement],
         normalise_as_loss: bool = True) -> Tuple[torch.Tensor, torch.Tensor]:
     """The prediction for, and the target of, every view-2 patch.
 
@@ -26,8 +26,8 @@ def sim_prediction_and_target(
         model (torch.nn.Module): A ``SIM`` model.
         inputs (list[torch.Tensor]): Pre-processed view 1 and view 2, each
             of shape (B, 3, S, S).
-        data_samples (list[SelfSupDataSample]): ``mask.value`` (G, G) and
-            ``pseudo_label.rel_pos`` (6, ) each.
+        data_samples (list[BaseDataElement]): The host's samples: view-1
+            mask (G, G) and view-2 ``rel_pos`` (6, ) each.
         normalise_as_loss (bool): What the loss compares: the head's
             LayerNorm (no affine) on the targets, and on the predictions if
             the head does so. Defaults to True.

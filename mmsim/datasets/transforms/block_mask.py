@@ -1,28 +1,33 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 """Block-wise mask with exactly K masked cells, as SIM's release makes it."""
+import math
 import numbers
 import random
 from typing import Optional, Tuple, Union
 
 import numpy as np
-from mmselfsup.datasets.transforms import BEiTMaskGenerator
-from mmselfsup.registry import TRANSFORMS
+from mmcv.transforms import BaseTransform
+
+from ...hosts import host
 
 
-@TRANSFORMS.register_module()
-class SIMBlockMaskGenerator(BEiTMaskGenerator):
+@host().TRANSFORMS.register_module()
+class SIMBlockMaskGenerator(BaseTransform):
     """BEiT block-wise mask, filled up to exactly K cells, as SIM's release.
 
     The view-1 mask of `Siamese Image Modeling
     <https://arxiv.org/abs/2206.01204>`_.
-    Block phase: rounds of :meth:`BEiTMaskGenerator._mask` (up to 10
-    attempts of area ``~ U(min_num_patches, remaining)``, log-uniform
-    aspect, ``h, w`` strictly below the grid, uniform top-left, accepted
-    only if ``0 < newly covered <= remaining``) until K cells are masked or
-    a round adds nothing. Fill-up phase: random unmasked cells until exactly
-    K are masked. mmselfsup's own ``transform`` instead repeats rounds until
-    it hits K exactly and has no fill-up. Random numbers come from Python's
-    ``random``.
+    Block phase: rounds of :meth:`place_block` (up to 10 attempts of area
+    ``~ U(min_num_patches, remaining)``, log-uniform aspect, ``h, w``
+    strictly below the grid, uniform top-left, accepted only if ``0 <
+    newly covered <= remaining``) until K cells are masked or a round adds
+    nothing. Fill-up phase: random unmasked cells until exactly K are
+    masked. Random numbers come from Python's ``random``, as in the release
+    and in mmselfsup's ``BEiTMaskGenerator`` (whose rounds these are; its
+    ``transform`` instead repeats rounds until it hits K exactly and has no
+    fill-up). Ours rather than a host's: mmpretrain's ``BEiTMaskGenerator``
+    draws from ``np.random``, so the same seed would give other masks under
+    the two hosts; this one gives the same masks under both.
 
     Added Keys:
 
@@ -83,13 +88,45 @@ class SIMBlockMaskGenerator(BEiTMaskGenerator):
         if min_aspect <= 0 or (max_aspect is not None and max_aspect <= 0):
             raise ValueError('min_aspect and max_aspect must be positive, '
                              f'got {min_aspect!r} and {max_aspect!r}')
-        super().__init__(
-            input_size=input_size,
-            num_masking_patches=num_masking_patches,
-            min_num_patches=min_num_patches,
-            max_num_patches=max_num_patches,
-            min_aspect=min_aspect,
-            max_aspect=max_aspect)
+        super().__init__()
+        self.height, self.width = input_size
+        self.num_masking_patches = num_masking_patches
+        self.min_num_patches = min_num_patches
+        self.max_num_patches = (num_masking_patches if max_num_patches is None
+                                else max_num_patches)
+        max_aspect = max_aspect or 1 / min_aspect
+        self.log_aspect_ratio = (math.log(min_aspect), math.log(max_aspect))
+
+    def get_shape(self) -> Tuple[int, int]:
+        """The grid, ``(G_h, G_w)``."""
+        return self.height, self.width
+
+    def place_block(self, mask: np.ndarray, max_cells: int) -> int:
+        """One round: up to 10 attempts to cover a random rectangle.
+
+        Args:
+            mask (np.ndarray): int64 (G_h, G_w), 1 = masked; updated in
+                place.
+            max_cells (int): The most cells the round may newly cover.
+
+        Returns:
+            int: Cells newly covered (0 when every attempt failed).
+        """
+        for _ in range(10):
+            area = random.uniform(self.min_num_patches, max_cells)
+            aspect = math.exp(random.uniform(*self.log_aspect_ratio))
+            h = int(round(math.sqrt(area * aspect)))
+            w = int(round(math.sqrt(area / aspect)))
+            if h >= self.height or w >= self.width:
+                continue
+            top = random.randint(0, self.height - h)
+            left = random.randint(0, self.width - w)
+            block = mask[top:top + h, left:left + w]
+            newly = h * w - int(block.sum())
+            if 0 < newly <= max_cells:
+                block[...] = 1
+                return newly
+        return 0
 
     def block_phase(self) -> np.ndarray:
         """Place blocks until K cells are masked or a round adds nothing.
@@ -102,7 +139,7 @@ class SIMBlockMaskGenerator(BEiTMaskGenerator):
         while count < self.num_masking_patches:
             remaining = min(self.num_masking_patches - count,
                             self.max_num_patches)
-            delta = self._mask(mask, remaining)
+            delta = self.place_block(mask, remaining)
             if delta == 0:
                 break
             count += delta

@@ -1,19 +1,20 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-"""mmselfsup's ColorJitter without mmcv's warning on every saturation
+"""The host's ColorJitter without mmcv's warning on every saturation
 change."""
 import warnings
 
-from mmselfsup.datasets.transforms import ColorJitter
-from mmselfsup.registry import TRANSFORMS
+
+from ...hosts import host
 
 #: What mmcv's ``adjust_color`` warns on every call with the pillow backend.
 PILLOW_ALPHA_WARNING = "Only use 'alpha' for pillow backend."
 
 
-@TRANSFORMS.register_module()
-class SIMColorJitter(ColorJitter):
-    """mmselfsup's ``ColorJitter`` (torchvision semantics through Pillow),
-    silent about mmcv's pillow-backend note.
+@host().TRANSFORMS.register_module()
+class SIMColorJitter(host().ColorJitter):
+    """The host's ``ColorJitter`` (mmselfsup's or mmpretrain's, the same
+    algorithm: torchvision semantics through Pillow), silent about mmcv's
+    pillow-backend note.
 
     With ``backend='pillow'`` (mmselfsup's default, which matches the
     release's torchvision jitter) ``mmcv.adjust_color`` warns "Only use
@@ -22,11 +23,11 @@ class SIMColorJitter(ColorJitter):
     process, so a dataloader whose workers restart every epoch
     (``persistent_workers=False``) prints it again every epoch. This
     subclass silences exactly that warning while it transforms; the
-    augmentation is mmselfsup's, unchanged (same random draws, same
+    augmentation is the host's, unchanged (same random draws, same
     pixels).
 
     Args:
-        **kwargs: Arguments of mmselfsup's ``ColorJitter`` (``brightness``,
+        **kwargs: Arguments of the host's ``ColorJitter`` (``brightness``,
             ``contrast``, ``saturation``, ``hue``, ``backend``).
 
     Examples:
@@ -35,7 +36,7 @@ class SIMColorJitter(ColorJitter):
     """
 
     def transform(self, results: dict) -> dict:
-        """Jitter ``results['img']`` ((H, W, 3) uint8 BGR) as mmselfsup's
+        """Jitter ``results['img']`` ((H, W, 3) uint8 BGR) as the host's
         ``ColorJitter`` does.
 
         Args:

@@ -7,9 +7,9 @@ import mmcv
 import mmengine.fileio as fileio
 import numpy as np
 from mmcv.transforms import LoadImageFromFile
-from mmselfsup.registry import TRANSFORMS
 from PIL import UnidentifiedImageError
 
+from ...hosts import host
 from .high_bit_depth import (UnsupportedBitDepthError,
                              pillow_high_bit_depth_to_array, uint16_to_uint8)
 
@@ -41,7 +41,7 @@ def load_error(filename: str, error: Exception) -> OSError:
                    'it')
 
 
-@TRANSFORMS.register_module()
+@host().TRANSFORMS.register_module()
 class SIMLoadImageFromFile(LoadImageFromFile):
     """mmcv's ``LoadImageFromFile`` with errors that name the file and
     16-bit images scaled to 8 bits.

@@ -12,8 +12,8 @@ import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform, Compose
 from mmengine.registry import DefaultScope
-from mmselfsup.registry import TRANSFORMS
 
+from ...hosts import host
 from ...geometry import CropBox, encode_rel_pos
 
 _INTERPOLATIONS = ('nearest', 'bilinear', 'bicubic', 'lanczos')
@@ -61,7 +61,7 @@ def sample_crop_box(height: int, width: int, scale: Sequence[float],
     return (height - h) // 2, (width - w) // 2, h, w
 
 
-@TRANSFORMS.register_module()
+@host().TRANSFORMS.register_module()
 class SIMTwoViewCrop(BaseTransform):
     """Two flipped-and-cropped views of one image, with their geometry.
 
@@ -156,12 +156,12 @@ class SIMTwoViewCrop(BaseTransform):
 
     @staticmethod
     def _build_pipeline(cfgs: Sequence) -> Compose:
-        """Build one view's colour pipeline in mmselfsup's scope."""
+        """Build one view's colour pipeline in the host's scope."""
         scope = (None if DefaultScope.get_current_instance() is not None else
-                 'mmselfsup')
+                 host().NAME)
         with DefaultScope.overwrite_default_scope(scope):
             return Compose([
-                TRANSFORMS.build(cfg) if isinstance(cfg, dict) else cfg
+                host().TRANSFORMS.build(cfg) if isinstance(cfg, dict) else cfg
                 for cfg in cfgs
             ])
 

@@ -9,11 +9,12 @@ import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
-from mmselfsup.registry import HOOKS
 
 from mmsim.evaluation import (check_same_label_maps, dense_probe_miou,
                               extract_pixel_features, extract_pooled_features,
                               knn_accuracy, load_dense_probe_set)
+
+from ...hosts import host
 
 #: Keys of the ``dense_probe`` option and their defaults.
 DENSE_PROBE_DEFAULTS = dict(
@@ -35,7 +36,7 @@ def _label(runner: Runner, epoch: int) -> str:
     return f'Monitor [epoch {epoch}/{runner.max_epochs}]'
 
 
-@HOOKS.register_module()
+@host().HOOKS.register_module()
 class KNNMonitorHook(Hook):
     """Logs kNN top-1 of pooled backbone features every few epochs.
 

@@ -5,12 +5,12 @@ from typing import List, Optional
 from mmengine.hooks import CheckpointHook, Hook, LoggerHook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from mmselfsup.registry import HOOKS
 
+from ...hosts import host
 from ...datasets.transforms.pipeline_checks import check_views_fit_backbone
 
 
-@HOOKS.register_module()
+@host().HOOKS.register_module()
 class TrainingChecksHook(Hook):
     """Runs the checks a model cannot run inside its own training step.
 

@@ -5,10 +5,9 @@ import torch
 import torch.nn as nn
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
-from mmselfsup.models.algorithms import BaseModel
-from mmselfsup.registry import MODELS
-from mmselfsup.structures import SelfSupDataSample
+from mmengine.structures import BaseDataElement
 
+from ...hosts import host
 from ...layers import counted_visible_indices, flat_mask, visible_indices
 from .deferred_checks import DeferredChecks
 from .momentum_target import MomentumTarget, cosine_momentum
@@ -82,8 +81,8 @@ class SIMStepState:
             self.checks.raise_if_failed()
 
 
-@MODELS.register_module()
-class SIM(BaseModel):
+@host().MODELS.register_module()
+class SIM(host().BaseSelfSupervisor):
     """Siamese Image Modeling.
 
     `Siamese Image Modeling for Self-Supervised Vision Representation
@@ -107,7 +106,7 @@ class SIM(BaseModel):
             accumulation window (checked by :meth:`check_optim_wrapper`).
             Defaults to 1.
         pretrained (str, optional): Checkpoint to initialise from.
-        data_preprocessor (dict, optional): Defaults to mmselfsup's
+        data_preprocessor (dict, optional): Defaults to the host's
             ``SelfSupDataPreprocessor``.
         init_cfg (dict | list, optional): Initialisation config.
     """
@@ -202,16 +201,16 @@ class SIM(BaseModel):
 
     @staticmethod
     def sample_geometry(
-            data_samples: List[SelfSupDataSample],
+            data_samples: List[BaseDataElement],
             device: torch.device) -> Tuple[torch.Tensor, torch.Tensor]:
         """The batch's bool view-1 masks (B, G, G), True = masked, and
         view-2 geometry ``rel_pos`` (B, 6), on ``device``, from each
-        sample's ``mask.value`` and ``pseudo_label.rel_pos``."""
-        mask = torch.stack([s.mask.value
-                            for s in data_samples]).to(device).bool()
-        rel_pos = torch.stack([s.pseudo_label.rel_pos
-                               for s in data_samples]).to(device)
-        return mask, rel_pos
+        sample (the host's ``view_geometry``: mmselfsup's ``mask.value``
+        and ``pseudo_label.rel_pos``, mmpretrain's ``mask`` and
+        ``rel_pos``)."""
+        masks, rel_pos = zip(*map(host().view_geometry, data_samples))
+        return (torch.stack(masks).to(device).bool(),
+                torch.stack(rel_pos).to(device))
 
     def online_prediction(self, view_1: torch.Tensor, visible: torch.Tensor,
                           rel_pos: torch.Tensor) -> torch.Tensor:
@@ -245,7 +244,7 @@ class SIM(BaseModel):
 
     @torch.no_grad()
     def predict_dense(
-        self, inputs: List[torch.Tensor], data_samples: List[SelfSupDataSample]
+        self, inputs: List[torch.Tensor], data_samples: List[BaseDataElement]
     ) -> Tuple[torch.Tensor, torch.Tensor]:
         """The prediction for, and the target of, every view-2 patch, as
         :meth:`loss` computes them, without the loss or a target update.
@@ -254,7 +253,7 @@ class SIM(BaseModel):
 
         Args:
             inputs (list[torch.Tensor]): View 1 and view 2, (B, 3, S, S).
-            data_samples (list[SelfSupDataSample]): As for :meth:`loss`.
+            data_samples (list[BaseDataElement]): As for :meth:`loss`.
 
         Returns:
             tuple[torch.Tensor, torch.Tensor]: Predictions and targets, each
@@ -266,7 +265,7 @@ class SIM(BaseModel):
         return pred, self.target_features(inputs[1])
 
     def loss(self, inputs: List[torch.Tensor],
-             data_samples: List[SelfSupDataSample],
+             data_samples: List[BaseDataElement],
              **kwargs) -> Dict[str, torch.Tensor]:
         """The SIM loss: geometry -> online prediction -> target update ->
         target features -> head. Under a runner nothing is read from the
@@ -274,8 +273,9 @@ class SIM(BaseModel):
 
         Args:
             inputs (list[torch.Tensor]): View 1 and view 2, (B, 3, S, S).
-            data_samples (list[SelfSupDataSample]): ``mask.value`` (G, G)
-                for view 1 and ``pseudo_label.rel_pos`` (6, ) each.
+            data_samples (list[BaseDataElement]): The host's samples:
+                view-1 mask (G, G) and view-2 ``rel_pos`` (6, ) each
+                (:meth:`sample_geometry`).
 
         Returns:
             dict[str, torch.Tensor]: ``loss`` and the logged ``momentum``.

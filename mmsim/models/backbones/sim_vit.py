@@ -4,26 +4,25 @@ from typing import List, Optional, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
-from mmcls.models import VisionTransformer
-from mmselfsup.registry import MODELS
 
+from ...hosts import host
 from ...layers import (counted_visible_indices, gather_tokens,
                        grid_sincos_pos_embed)
-from ...layers.fused_attention import fuse_attention
 
 #: Choices of :class:`SIMViT`'s ``linear_init``.
 LINEAR_INITS = ('xavier_uniform', 'trunc_normal')
 
 
-@MODELS.register_module()
-class SIMViT(VisionTransformer):
+@host().MODELS.register_module()
+class SIMViT(host().VisionTransformer):
     """Vision Transformer for Siamese Image Modeling pre-training.
 
     `Siamese Image Modeling for Self-Supervised Vision Representation
     Learning <https://arxiv.org/abs/2206.01204>`_ (CVPR 2023).
 
-    An mmcls ``VisionTransformer`` (same state-dict keys, so its weights
-    load into mmcls/mmdet ViTs by prefix) that
+    The host's ``VisionTransformer`` (mmcls's or mmpretrain's: the same
+    state-dict keys, so its weights load into mmcls, mmpretrain and mmdet
+    ViTs by prefix, and a checkpoint of one host into the other) that
 
     - drops the masked tokens of its input before the first block,
     - adds a fixed 2-D sin-cos position embedding (a buffer, never
@@ -33,7 +32,7 @@ class SIMViT(VisionTransformer):
     - computes attention with torch's fused kernel (where torch has one).
 
     Args:
-        arch (str | dict): mmcls ViT arch, e.g. ``'b'``, ``'l'``, or a dict
+        arch (str | dict): mmcls / mmpretrain ViT arch, e.g. ``'b'``, ``'l'``, or a dict
             with embed_dims, num_layers, num_heads, feedforward_channels.
             Defaults to ``'b'``.
         img_size (int): Input side; must be divisible by ``patch_size``.
@@ -47,7 +46,8 @@ class SIMViT(VisionTransformer):
         fused_attention (bool): Compute attention through
             :func:`~mmsim.layers.scaled_dot_product_attention`
             (torch's fused kernel on torch >= 2.0, plain operations on
-            older torch) instead of mmcls's. Defaults to True.
+            older torch) instead of mmcls's (mmpretrain's computes so
+            already). Defaults to True.
         with_cp (bool): Activation checkpointing of the blocks (saves memory
             for a recompute). Defaults to False.
         linear_init (str): Init of the blocks' Linear weights:
@@ -89,8 +89,8 @@ class SIMViT(VisionTransformer):
             drop_path_rate=drop_path_rate,
             norm_cfg=norm_cfg,
             final_norm=final_norm,
-            output_cls_token=True,
-            init_cfg=init_cfg)
+            init_cfg=init_cfg,
+            **host().VIT_ALL_TOKENS)
         num_heads = self.arch_settings['num_heads']
         if self.embed_dims % num_heads != 0:
             raise ValueError(f'SIMViT arch: embed_dims={self.embed_dims} is '
@@ -114,7 +114,7 @@ class SIMViT(VisionTransformer):
         self.with_cp = with_cp
         self.linear_init = linear_init
         if fused_attention:
-            fuse_attention(self.layers)
+            host().fuse_attention(self.layers)
 
     def init_weights(self) -> None:
         """SIM's init (the release's): xavier-uniform Linear weights (or, with

@@ -4,12 +4,12 @@ from typing import Optional, Tuple
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
-from mmselfsup.registry import MODELS
 
+from ...hosts import host
 from ..losses import unigrad_loss
 
 
-@MODELS.register_module()
+@host().MODELS.register_module()
 class UniGradHead(BaseModule):
     """SIM's loss head: UniGrad between dense predictions and targets.
 

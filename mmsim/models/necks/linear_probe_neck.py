@@ -4,10 +4,11 @@ from typing import List, Optional, Sequence, Tuple, Union
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
-from mmselfsup.registry import MODELS
+
+from ...hosts import host
 
 
-@MODELS.register_module()
+@host().MODELS.register_module()
 class LinearProbeNeck(BaseModule):
     """Pooled, normalised feature of the SIM / MAE linear probe.
 

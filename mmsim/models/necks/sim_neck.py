@@ -4,8 +4,8 @@ from typing import Dict, List, Optional, Union
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
-from mmselfsup.registry import MODELS
 
+from ...hosts import host
 from ...layers import grid_sincos_pos_embed, relative_sincos_pos_embed
 from ...layers.transformer_layers import build_transformer_layers
 
@@ -83,7 +83,7 @@ class SIMPredictor(nn.Module):
         return self.pred(tokens[:, -query_pos.shape[1]:])
 
 
-@MODELS.register_module()
+@host().MODELS.register_module()
 class SIMNeck(BaseModule):
     """Projector and cross-view predictor of SIM.
 
