@@ -43,7 +43,8 @@ if ! "$venv/bin/python" -c "import mmcv, mmcv.ops" 2>/dev/null; then
   MAX_JOBS="${MAX_JOBS:-2}" "${pip[@]}" --no-build-isolation mmcv==2.0.1
 fi
 "${pip[@]}" mmengine==0.10.7 "${host_pkgs[@]}" mmdet==3.3.0 openmim==0.3.9 \
-  "pycocotools>=2.0,<2.1" pytest pytest-timeout matplotlib
+  "pycocotools>=2.0,<2.1" pytest pytest-timeout matplotlib \
+  tensorboard==2.21.0 scikit-learn==1.9.1  # mmselfsup brings both; mmpretrain neither
 # ADE20k transfer (configs/benchmarks/mmsegmentation): mmseg and its pure-Python deps
 "${pip[@]}" mmsegmentation==1.2.2 ftfy regex prettytable
 # Linters of tools/lint.sh (settings in setup.cfg), run by tools/test.sh
