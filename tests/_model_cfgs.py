@@ -3,8 +3,8 @@
 import copy
 
 import torch
-from mmengine.structures import InstanceData
-from mmselfsup.structures import SelfSupDataSample
+
+from tests._host import packed_sample
 
 TINY_SIM = dict(
     type='SIM',
@@ -25,7 +25,8 @@ TINY_SIM = dict(
         num_heads=4),
     head=dict(type='UniGradHead'))
 
-#: mmselfsup's data preprocessor as the SIM configs set it (ImageNet
+#: The hosts' data preprocessor (same name and arguments) as the SIM
+#: configs set it (ImageNet
 #: mean / std, BGR loaded images to RGB).
 SIM_PREPROCESSOR = dict(
     type='SelfSupDataPreprocessor',
@@ -52,13 +53,10 @@ def random_batch(batch=3, img_size=32, grid=4, num_masked=10, seed=0):
     ]
     samples = []
     for _ in range(batch):
-        sample = SelfSupDataSample()
         mask = torch.zeros(grid * grid, dtype=torch.bool)
         mask[torch.randperm(grid * grid, generator=gen)[:num_masked]] = True
-        sample.mask = InstanceData(value=mask.view(grid, grid))
         rel_pos = torch.rand(6, generator=gen)
         rel_pos[2:4] += 0.5
         rel_pos[4] = float(rel_pos[4] > 0.5)
-        sample.pseudo_label = InstanceData(rel_pos=rel_pos)
-        samples.append(sample)
+        samples.append(packed_sample(mask.view(grid, grid), rel_pos))
     return views, samples

@@ -8,16 +8,41 @@ import torch
 from mmengine.registry import DefaultScope
 
 import mmsim  # noqa: F401  (registers the components)
+from tests._host import HOST_NAME
 from tests._shapes_data import shapes_folder
+
+#: The tests that run under mmpretrain as well (``bash tools/test.sh`` runs
+#: the whole suite under mmselfsup, then these under mmpretrain, each host
+#: in its own environment): the model, its layers, transforms and the
+#: cross-host tests. The rest still builds mmselfsup's or mmcls's configs
+#: and APIs by name.
+BOTH_HOSTS = ('test_models', 'test_layers', 'test_hosts',
+              'test_datasets/test_transforms/test_block_mask.py')
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Under a host other than mmselfsup, collect only :data:`BOTH_HOSTS`."""
+    if HOST_NAME == 'mmselfsup':
+        return None
+    here = os.path.dirname(os.path.abspath(__file__))
+    rel = os.path.relpath(str(collection_path), here)
+    if rel == '.' or rel.startswith('..') or os.path.isdir(
+            str(collection_path)) and any(
+                name.startswith(rel + '/') for name in BOTH_HOSTS):
+        return None
+    return not any(rel == name or rel.startswith(name + '/')
+                   for name in BOTH_HOSTS)
+
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 
 @pytest.fixture(autouse=True)
-def _mmselfsup_scope():
-    """Every test starts in mmselfsup's default scope; a scope a test's
-    Runner sets (e.g. mmcls for the evaluation configs) ends with it."""
-    with DefaultScope.overwrite_default_scope('mmselfsup'):
+def _host_scope():
+    """Every test starts in the host's default scope (mmselfsup's or
+    mmpretrain's); a scope a test's Runner sets (e.g. mmcls for the
+    evaluation configs) ends with it."""
+    with DefaultScope.overwrite_default_scope(HOST_NAME):
         yield
 
 

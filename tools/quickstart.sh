@@ -7,23 +7,32 @@
 # detector's own random init (at once, one thread each), and print a
 # summary table with the phase times. SKIP_DET=1 stops after pre-training;
 # DET_INIT=1 also fine-tunes the encoder at its initialisation (a third
-# run on the same two cores: a few more minutes).
+# run on the same two cores: a few more minutes). MMSIM_HOST=mmpretrain runs
+# the same job through mmpretrain 1.2 (`mim train mmpretrain`, its own
+# environment .venv-mmpretrain and configs/mmpretrain/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$(date +%s)
 bash tools/setup_env.sh
 t1=$(date +%s)
-py=.venv/bin/python
+host="${MMSIM_HOST:-mmselfsup}"
+if [ "$host" = mmpretrain ]; then
+  venv=.venv-mmpretrain; suffix=_mmpretrain
+  cfg=configs/mmpretrain/sim/sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py
+else
+  venv=.venv; suffix=
+  cfg=configs/sim/sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py
+fi
+py=$venv/bin/python
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
 $py tools/data/generate_shapes.py data/shapes
 t2=$(date +%s)
-cfg=configs/sim/sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py
-work=work_dirs/quickstart_sim
-.venv/bin/mim train mmselfsup "$cfg" --work-dir "$work"
+work=work_dirs/quickstart_sim$suffix
+$venv/bin/mim train "$host" "$cfg" --work-dir "$work"
 ckpt="$work/epoch_8.pth"
 echo "[quickstart] SIM checkpoint: $ckpt"
 t3=$(date +%s)
-det=work_dirs/quickstart_det
+det=work_dirs/quickstart_det$suffix
 if [ "${SKIP_DET:-0}" != 1 ]; then
   rm -f "$det/metrics.json"
   init=()

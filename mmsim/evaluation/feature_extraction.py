@@ -4,8 +4,8 @@
 Used by the kNN monitor, the offline evaluation tools and the replay
 benchmark. The feature is the global average of the patch tokens (spec
 section 5), for any ``VisionTransformer`` subclass of the host (mmcls's or
-mmpretrain's: SIMViT, MAEViT, MoCoV3ViT, ...), and the global average of the last feature map
-for convolutional backbones.
+mmpretrain's: SIMViT, MAEViT, MoCoV3ViT, ...), and the global average of
+the last feature map for convolutional backbones.
 """
 from typing import Callable, Sequence, Tuple
 

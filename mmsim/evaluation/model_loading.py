@@ -9,10 +9,10 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.registry import MODELS, init_default_scope
-
-from ..hosts import host
 from mmengine.runner import load_checkpoint
 from mmengine.utils import import_modules_from_strings
+
+from ..hosts import host
 
 
 def build_pretrain_model(config: str,

@@ -58,8 +58,8 @@ def normalise_images(data_preprocessor: nn.Module,
         torch.Tensor: (B, 3, H, W) normalised images.
     """
     if isinstance(data_preprocessor, SelfSupDataPreprocessor):
-        return data_preprocessor(dict(inputs=[images], data_samples=None),
-                                 False)['inputs'][0]
+        return data_preprocessor(
+            dict(inputs=[images], data_samples=None), False)['inputs'][0]
     return data_preprocessor(dict(inputs=images, data_samples=None),
                              False)['inputs']
 
@@ -79,7 +79,6 @@ def view_geometry(sample: Any) -> Tuple[torch.Tensor, torch.Tensor]:
 
 __all__ = [
     'NAME', 'CLS_SCOPE', 'MODELS', 'TRANSFORMS', 'HOOKS', 'DATASETS',
-    'BaseSelfSupervisor', 'VisionTransformer', 'VIT_ALL_TOKENS',
-    'ColorJitter', 'fuse_attention', 'vit_patch_map', 'normalise_images',
-    'view_geometry'
+    'BaseSelfSupervisor', 'VisionTransformer', 'VIT_ALL_TOKENS', 'ColorJitter',
+    'fuse_attention', 'vit_patch_map', 'normalise_images', 'view_geometry'
 ]

@@ -50,11 +50,12 @@ class TokenSelfAttention(nn.Module):
         batch, num_tokens, channels = tokens.shape
         qkv = self.qkv(tokens).reshape(batch, num_tokens, 3, self.num_heads,
                                        self.head_dims).permute(2, 0, 3, 1, 4)
-        attention = (scaled_dot_product_attention
-                     if self.fused else plain_scaled_dot_product_attention)
+        attention = (
+            scaled_dot_product_attention
+            if self.fused else plain_scaled_dot_product_attention)
         out = attention(qkv[0], qkv[1], qkv[2])
-        return self.proj(out.transpose(1, 2).reshape(batch, num_tokens,
-                                                     channels))
+        return self.proj(
+            out.transpose(1, 2).reshape(batch, num_tokens, channels))
 
 
 class PreNormTransformerBlock(nn.Module):
@@ -81,8 +82,7 @@ class PreNormTransformerBlock(nn.Module):
         self.norm1_name, norm1 = build_norm_layer(
             norm_cfg, embed_dims, postfix=1)
         self.add_module(self.norm1_name, norm1)
-        self.attn = TokenSelfAttention(embed_dims, num_heads,
-                                       fused_attention)
+        self.attn = TokenSelfAttention(embed_dims, num_heads, fused_attention)
         self.norm2_name, norm2 = build_norm_layer(
             norm_cfg, embed_dims, postfix=2)
         self.add_module(self.norm2_name, norm2)
@@ -136,5 +136,6 @@ def build_transformer_layers(
     norm_cfg = resolve_norm_cfg(norm_cfg, registry)
     return nn.ModuleList(
         PreNormTransformerBlock(embed_dims, num_heads,
-                                int(embed_dims * mlp_ratio), norm_cfg,
-                                fused_attention) for _ in range(num_layers))
+                                int(embed_dims *
+                                    mlp_ratio), norm_cfg, fused_attention)
+        for _ in range(num_layers))

@@ -141,6 +141,7 @@ def check_against_config(state_dict: Dict[str, torch.Tensor],
     """
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
+
     import mmsim  # noqa: F401  (registers SIM)
     from ..hosts import host
     cfg = Config.fromfile(config)

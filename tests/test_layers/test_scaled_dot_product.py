@@ -6,11 +6,11 @@ detection backbone's attention run on it (the function is removed from
 import pytest
 import torch
 import torch.nn.functional as F
-from mmselfsup.registry import MODELS
 
 from mmsim.det.layers import RelPosAttention
 from mmsim.layers import (plain_scaled_dot_product_attention,
                           scaled_dot_product_attention)
+from tests._host import MODELS
 from tests._model_cfgs import random_batch, tiny_sim_cfg
 
 FUSED = F.scaled_dot_product_attention

@@ -92,8 +92,9 @@ class SIMBlockMaskGenerator(BaseTransform):
         self.height, self.width = input_size
         self.num_masking_patches = num_masking_patches
         self.min_num_patches = min_num_patches
-        self.max_num_patches = (num_masking_patches if max_num_patches is None
-                                else max_num_patches)
+        self.max_num_patches = (
+            num_masking_patches
+            if max_num_patches is None else max_num_patches)
         max_aspect = max_aspect or 1 / min_aspect
         self.log_aspect_ratio = (math.log(min_aspect), math.log(max_aspect))
 

@@ -3,7 +3,6 @@
 change."""
 import warnings
 
-
 from ...hosts import host
 
 #: What mmcv's ``adjust_color`` warns on every call with the pillow backend.

@@ -13,8 +13,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform, Compose
 from mmengine.registry import DefaultScope
 
-from ...hosts import host
 from ...geometry import CropBox, encode_rel_pos
+from ...hosts import host
 
 _INTERPOLATIONS = ('nearest', 'bilinear', 'bicubic', 'lanczos')
 

@@ -13,7 +13,6 @@ from mmengine.runner import Runner
 from mmsim.evaluation import (check_same_label_maps, dense_probe_miou,
                               extract_pixel_features, extract_pooled_features,
                               knn_accuracy, load_dense_probe_set)
-
 from ...hosts import host
 
 #: Keys of the ``dense_probe`` option and their defaults.

@@ -6,8 +6,8 @@ from mmengine.hooks import CheckpointHook, Hook, LoggerHook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from ...hosts import host
 from ...datasets.transforms.pipeline_checks import check_views_fit_backbone
+from ...hosts import host
 
 
 @host().HOOKS.register_module()

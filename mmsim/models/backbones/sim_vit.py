@@ -32,8 +32,9 @@ class SIMViT(host().VisionTransformer):
     - computes attention with torch's fused kernel (where torch has one).
 
     Args:
-        arch (str | dict): mmcls / mmpretrain ViT arch, e.g. ``'b'``, ``'l'``, or a dict
-            with embed_dims, num_layers, num_heads, feedforward_channels.
+        arch (str | dict): mmcls / mmpretrain ViT arch, e.g. ``'b'``,
+            ``'l'``, or a dict with embed_dims, num_layers, num_heads,
+            feedforward_channels.
             Defaults to ``'b'``.
         img_size (int): Input side; must be divisible by ``patch_size``.
             Defaults to 224.

@@ -4,10 +4,10 @@ import math
 import pytest
 import torch
 from mmengine.logging import MessageHub
-from mmselfsup.registry import MODELS
 
 from mmsim.layers import count_visible, visible_indices
 from mmsim.models.algorithms import cosine_momentum
+from tests._host import MODELS, preprocess
 from tests._model_cfgs import SIM_PREPROCESSOR, random_batch, tiny_sim_cfg
 
 
@@ -44,8 +44,7 @@ def test_loss_and_tensor_modes():
     views, samples = random_batch()
     # uint8 BGR views, as PackSelfSupInputs and default_collate give them
     raw = [((v.clamp(-2, 2) + 2) * 63).round().to(torch.uint8) for v in views]
-    inputs, samples = model.data_preprocessor(
-        dict(inputs=raw, data_samples=samples), True)
+    inputs, samples = preprocess(model, dict(inputs=raw, data_samples=samples))
     mean = torch.tensor([123.675, 116.28, 103.53]).view(1, 3, 1, 1)
     std = torch.tensor([58.395, 57.12, 57.375]).view(1, 3, 1, 1)
     for raw_view, view in zip(raw, inputs):
@@ -54,8 +53,7 @@ def test_loss_and_tensor_modes():
 
     loss = model(inputs, samples, mode='loss')['loss']
     assert loss.dim() == 0 and loss.dtype == torch.float32
-    mask = torch.stack([s.mask.value for s in samples])
-    rel_pos = torch.stack([s.pseudo_label.rel_pos for s in samples])
+    mask, rel_pos = model.sample_geometry(samples, torch.device('cpu'))
     with torch.no_grad():
         visible = visible_indices(mask, count_visible(mask, 16))
         pred = model.neck(model.backbone(inputs[0], mask)[0], visible, rel_pos)

@@ -23,15 +23,14 @@ from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
-from mmselfsup.registry import MODELS
 
 import mmsim
 from mmsim.datasets.shapes import generate_shapes_dataset
+from tests._host import HOST_NAME, MODELS, QUICKSTART_CONFIG, preprocess
 
 REPO = osp.dirname(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-QUICK_START = osp.join(REPO, 'configs', 'sim',
-                       'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
+QUICK_START = QUICKSTART_CONFIG
 MMSIM_DIR = osp.dirname(osp.abspath(mmsim.__file__)) + osp.sep
 TORCH_DIR = osp.dirname(osp.abspath(torch.__file__)) + osp.sep
 # Tensor methods that read a value on the host (or, for nonzero, wait for
@@ -104,7 +103,7 @@ def quickstart_step(tmp_path_factory):
     loader_cfg.update(batch_size=4, num_workers=0)
     loader_cfg.dataset.update(
         data_root=root, classes=root + 'meta/classes.txt')
-    with DefaultScope.overwrite_default_scope('mmselfsup'):
+    with DefaultScope.overwrite_default_scope(HOST_NAME):
         batch = next(iter(Runner.build_dataloader(loader_cfg, seed=0)))
         model = MODELS.build(cfg.model)
     model.init_weights()
@@ -165,7 +164,7 @@ def test_training_step_has_no_device_sync_on_gpu(quickstart_step):
     model.train_step(batch, optim_wrapper)  # reads the mask count once
     _runner_iteration(1)
     # inputs on the device first: the host-to-device copy is not the step
-    inputs, data_samples = model.data_preprocessor(batch, True)
+    inputs, data_samples = preprocess(model, batch)
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode('error')
     try:

@@ -1,10 +1,9 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 import pytest
 import torch
-from mmcls.models import VisionTransformer
-from mmselfsup.registry import MODELS
 
 from mmsim.layers import grid_sincos_pos_embed
+from tests._host import HOST, HOST_NAME, MODELS
 from tests._model_cfgs import TINY_SIM
 
 BACKBONE = TINY_SIM['backbone']
@@ -51,20 +50,28 @@ def test_encoder_never_sees_masked_tokens():
     assert not torch.allclose(model(x, mask)[0], model(changed, mask)[0])
 
 
-def test_fused_attention_matches_mmcls_attention():
+def test_fused_attention_matches_the_hosts_vit():
+    """Same tokens as the host's plain ViT (mmcls's attention, or
+    mmpretrain's) on the same weights."""
     model = build()
     model.eval()
-    reference = VisionTransformer(
+    reference = HOST.VisionTransformer(
         arch=BACKBONE['arch'],
         img_size=32,
         patch_size=8,
         final_norm=False,
-        norm_cfg=dict(type="LN", eps=1e-6))
+        norm_cfg=dict(type="LN", eps=1e-6),
+        **HOST.VIT_ALL_TOKENS)
     reference.eval()
     state = model.state_dict()
-    reference.load_state_dict(state)  # same keys as mmcls's ViT
+    reference.load_state_dict(state)  # same keys as the host's ViT
     x = torch.randn(2, 3, 32, 32)
-    patch, cls = reference(x)[-1]
+    out = reference(x)[-1]
+    if HOST_NAME == 'mmselfsup':  # mmcls: [patch map, cls token]
+        patch, cls = out
+    else:  # mmpretrain 'raw': (B, 1 + N, C)
+        cls = out[:, 0]
+        patch = out[:, 1:].transpose(1, 2).reshape(2, 32, 4, 4)
     ours = model(x)[0]
     torch.testing.assert_close(ours[:, 0], cls, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(

@@ -4,6 +4,7 @@ import torch
 from mmengine.registry import DefaultScope
 
 from mmsim.models.necks import LinearProbeNeck
+from tests._host import HOST, HOST_NAME
 
 
 def test_matches_pool_layernorm_batchnorm_formula():
@@ -31,11 +32,13 @@ def test_has_no_parameters_and_pooled_input_is_accepted():
     torch.testing.assert_close(out, expected / (1 + 1e-6)**0.5)
 
 
-def test_registered_and_built_from_mmcls_scope():
-    from mmcls.registry import MODELS
-    with DefaultScope.overwrite_default_scope('mmcls'):
-        neck = MODELS.build(
-            dict(type='mmselfsup.LinearProbeNeck', in_channels=8))
+def test_registered_and_built_from_the_classification_scope():
+    """From mmcls's scope (by mmselfsup's name) or from mmpretrain's."""
+    from mmengine.registry import MODELS
+    name = ('mmselfsup.LinearProbeNeck'
+            if HOST_NAME == 'mmselfsup' else 'LinearProbeNeck')
+    with DefaultScope.overwrite_default_scope(HOST.CLS_SCOPE):
+        neck = MODELS.build(dict(type=name, in_channels=8))
     assert isinstance(neck, LinearProbeNeck)
 
 

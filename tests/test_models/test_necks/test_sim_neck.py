@@ -1,11 +1,11 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 import pytest
 import torch
-from mmselfsup.registry import MODELS
 
 from mmsim.layers import (grid_sincos_pos_embed, relative_sincos_pos_embed,
                           visible_indices)
 from mmsim.layers.token_batch_norm import SIMTokenBN
+from tests._host import MODELS
 from tests._model_cfgs import TINY_SIM
 
 NECK = TINY_SIM['neck']
