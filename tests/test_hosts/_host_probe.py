@@ -9,6 +9,8 @@ host's quick-start config, on weights and inputs given in a file.
     python -m tests.test_hosts._host_probe train DATA_ROOT WORK_DIR
         Two iterations of the quick-start config through the host's
         runner (data at DATA_ROOT); the checkpoint is WORK_DIR/iter_2.pth.
+    python -m tests.test_hosts._host_probe config OUT.pth
+        Saves the host's quick-start config as a plain dict.
     python -m tests.test_hosts._host_probe load CKPT.pth OUT.pth
         Loads CKPT as the host's runner does for ``load_from`` and saves
         the model's state.
@@ -79,6 +81,10 @@ def train(data_root: str, work_dir: str) -> None:
     Runner.from_cfg(cfg).train()
 
 
+def config(out: str) -> None:
+    torch.save(Config.fromfile(QUICKSTART_CONFIG).to_dict(), out)
+
+
 def load(ckpt: str, out: str) -> None:
     model, _ = build_model()
     load_checkpoint(model, ckpt, map_location='cpu', strict=True)
@@ -86,4 +92,6 @@ def load(ckpt: str, out: str) -> None:
 
 
 if __name__ == '__main__':
-    dict(step=step, train=train, load=load)[sys.argv[1]](*sys.argv[2:])
+    dict(
+        step=step, train=train, config=config,
+        load=load)[sys.argv[1]](*sys.argv[2:])

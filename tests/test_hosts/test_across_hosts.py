@@ -109,3 +109,64 @@ def test_a_checkpoint_of_one_host_loads_in_the_other(tmp_path_factory, writer,
     # the transfer converters take it unchanged
     assert convert_sim_to_vitdet(saved['state_dict']).state_dict
     assert convert_sim_to_mmseg(saved['state_dict']).state_dict
+
+
+def unscoped(value):
+    """``value`` without the ``_scope_`` keys mmengine adds."""
+    if isinstance(value, dict):
+        return {k: unscoped(v) for k, v in value.items() if k != '_scope_'}
+    if isinstance(value, (list, tuple)):
+        return type(value)(unscoped(v) for v in value)
+    return value
+
+
+def test_the_quick_start_twins_agree_but_for_the_host(tmp_path):
+    """configs/mmpretrain's quick start is configs/sim's run: the same
+    model, data, schedule and hooks; only what names a host's class
+    differs (scope, dataset type, packing, blur / solarise, runner)."""
+    cfgs = {}
+    for host in PYTHONS:
+        probe(host, 'config', str(tmp_path / f'{host}.pth'))
+        cfgs[host] = unscoped(torch.load(tmp_path / f'{host}.pth'))
+    ours, theirs = cfgs['mmselfsup'], cfgs['mmpretrain']
+    assert (ours['default_scope'], theirs['default_scope']) == ('mmselfsup',
+                                                                'mmpretrain')
+    for key in ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg',
+                'auto_scale_lr', 'log_processor', 'custom_imports'):
+        assert theirs[key] == ours[key], key
+    # mmpretrain's runtime spells out mmengine's default
+    assert theirs['randomness'] == dict(
+        ours['randomness'], deterministic=False)
+    for key in ('logger', 'checkpoint', 'training_checks'):
+        assert theirs['default_hooks'][key] == ours['default_hooks'][key]
+    loader = {
+        host: dict(cfg['train_dataloader'])
+        for host, cfg in cfgs.items()
+    }
+    datasets = {host: dict(loader[host].pop('dataset')) for host in loader}
+    assert loader['mmpretrain'] == loader['mmselfsup']
+    pipelines = {host: datasets[host].pop('pipeline') for host in datasets}
+    assert datasets['mmselfsup'].pop('type') == 'mmcls.CustomDataset'
+    assert datasets['mmpretrain'].pop('type') == 'CustomDataset'
+    assert datasets['mmpretrain'] == datasets['mmselfsup']
+    # load, crop (colour aside), mask the same; pack per host
+    assert pipelines['mmpretrain'][0] == pipelines['mmselfsup'][0]
+    assert pipelines['mmpretrain'][2] == pipelines['mmselfsup'][2]
+    crops = [dict(pipelines[host][1]) for host in PYTHONS]
+    colours = [crop.pop('view_pipelines') for crop in crops]
+    assert crops[0] == crops[1]
+    for view_ours, view_theirs in zip(*colours):
+        assert view_theirs[:2] == view_ours[:2]  # jitter, grey
+        assert [t['prob'] for t in view_theirs[2:]] == \
+            [t['prob'] for t in view_ours[2:]]
+    hooks = [dict(cfg['custom_hooks'][0]) for cfg in cfgs.values()]
+    for name in ('train_dataloader', 'val_dataloader'):
+        splits = [dict(hook.pop(name)) for hook in hooks]
+        for split in splits:
+            split['dataset'] = {
+                k: v
+                for k, v in split['dataset'].items()
+                if k not in ('type', 'pipeline')
+            }
+        assert splits[0] == splits[1]
+    assert hooks[0] == hooks[1]
