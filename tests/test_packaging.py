@@ -13,6 +13,8 @@ import sys
 import sysconfig
 import zipfile
 
+from tests._host import HOST_NAME
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PACKAGE = osp.join(REPO, 'mmsim')
 MAX_MODULE_LINES = 300
@@ -45,15 +47,23 @@ def _registrations():
                 continue
             for deco in node.decorator_list:
                 func = deco.func if isinstance(deco, ast.Call) else deco
-                if (isinstance(func, ast.Attribute)
-                        and func.attr == 'register_module'
-                        and isinstance(func.value, ast.Name)):
-                    names = [
-                        k.value.value for k in getattr(deco, 'keywords', [])
-                        if k.arg == 'name'
-                    ] or [node.name]
+                if not (isinstance(func, ast.Attribute)
+                        and func.attr == 'register_module'):
+                    continue
+                names = [
+                    k.value.value for k in getattr(deco, 'keywords', [])
+                    if k.arg == 'name'
+                ] or [node.name]
+                owner = func.value
+                if isinstance(owner, ast.Name):
                     found.append(
-                        (registries[func.value.id], func.value.id, names[0]))
+                        (registries[owner.id], owner.id, names[0]))
+                elif (isinstance(owner, ast.Attribute)
+                      and isinstance(owner.value, ast.Call)
+                      and getattr(owner.value.func, 'id', '') == 'host'):
+                    # @host().MODELS...: the registry of this process's host
+                    found.append(
+                        (f'{HOST_NAME}.registry', owner.attr, names[0]))
     return found
 
 
