@@ -51,13 +51,12 @@ def _registrations():
                         and func.attr == 'register_module'):
                     continue
                 names = [
-                    k.value.value for k in getattr(deco, 'keywords', [])
-                    if k.arg == 'name'
+                    k.value.value
+                    for k in getattr(deco, 'keywords', []) if k.arg == 'name'
                 ] or [node.name]
                 owner = func.value
                 if isinstance(owner, ast.Name):
-                    found.append(
-                        (registries[owner.id], owner.id, names[0]))
+                    found.append((registries[owner.id], owner.id, names[0]))
                 elif (isinstance(owner, ast.Attribute)
                       and isinstance(owner.value, ast.Call)
                       and getattr(owner.value.func, 'id', '') == 'host'):
