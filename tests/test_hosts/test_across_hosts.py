@@ -35,7 +35,7 @@ def probe(host: str, *args: str) -> None:
     result = subprocess.run(
         [PYTHONS[host], '-m', 'tests.test_hosts._host_probe', *args],
         cwd=REPO,
-        env=cpu_subprocess_env(),
+        env=dict(cpu_subprocess_env(), MMSIM_HOST=host),  # not the caller's
         capture_output=True,
         text=True,
         timeout=600)
