@@ -24,14 +24,12 @@ def pytest_ignore_collect(collection_path, config):
     """Under a host other than mmselfsup, collect only :data:`BOTH_HOSTS`."""
     if HOST_NAME == 'mmselfsup':
         return None
-    here = os.path.dirname(os.path.abspath(__file__))
-    rel = os.path.relpath(str(collection_path), here)
-    if rel == '.' or rel.startswith('..') or os.path.isdir(
-            str(collection_path)) and any(
-                name.startswith(rel + '/') for name in BOTH_HOSTS):
-        return None
-    return not any(rel == name or rel.startswith(name + '/')
-                   for name in BOTH_HOSTS)
+    rel = os.path.relpath(str(collection_path), os.path.dirname(__file__))
+    # kept: outside tests/, a listed path, inside one, or a folder above one
+    kept = rel == '.' or rel.startswith('..') or any(
+        rel == name or rel.startswith(name + '/') or name.startswith(rel + '/')
+        for name in BOTH_HOSTS)
+    return None if kept else True
 
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))

@@ -19,7 +19,6 @@ import sys
 
 import torch
 from mmengine.config import Config
-from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 
@@ -32,12 +31,12 @@ def build_model():
     with DefaultScope.overwrite_default_scope(HOST_NAME):
         model = MODELS.build(cfg.model)
     model.init_weights()
-    return model, cfg
+    return model
 
 
 def step(inp: str, out: str) -> None:
     torch.manual_seed(0)
-    model, cfg = build_model()
+    model = build_model()
     data = torch.load(inp)
     if 'state' in data:
         model.load_state_dict(data['state'])
@@ -45,7 +44,6 @@ def step(inp: str, out: str) -> None:
         packed_sample(mask, rel_pos)
         for mask, rel_pos in zip(data['masks'], data['rel_pos'])
     ]
-    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     state = {k: v.clone() for k, v in model.state_dict().items()}
     loss = model.loss(data['views'], samples)['loss']
     loss.backward()
@@ -53,7 +51,6 @@ def step(inp: str, out: str) -> None:
         name: param.grad.clone()
         for name, param in model.named_parameters() if param.grad is not None
     }
-    del optim_wrapper  # built as the runner does; stepping is not compared
     torch.save(
         dict(
             host=HOST_NAME,
@@ -86,7 +83,7 @@ def config(out: str) -> None:
 
 
 def load(ckpt: str, out: str) -> None:
-    model, _ = build_model()
+    model = build_model()
     load_checkpoint(model, ckpt, map_location='cpu', strict=True)
     torch.save(dict(host=HOST_NAME, state=model.state_dict()), out)
 
