@@ -14,6 +14,7 @@ _base_ = [
     '_base_/sim_vit-tiny-p16.py',
     'mmselfsup::selfsup/_base_/default_runtime.py',
     '../_base_/datasets/shapes_knn_monitor.py',
+    '../_base_/schedules/sim_adamw-coslr-8e_shapes.py',
 ]
 
 img_size = _base_.vit_tiny_img_size
@@ -34,43 +35,6 @@ train_dataloader = dict(
         classes=data_root + 'meta/classes.txt',
         pipeline=_base_.train_pipeline))
 
-# AdamW as the recipe, without AMP (CPU); lr 2.5e-4 for a 496-step run (at
-# 1e-3 the kNN monitor peaks after the warm-up epoch and falls back; see
-# docs/benchmarks/replay/README.md).
-optim_wrapper = dict(
-    type='OptimWrapper',
-    # leaves the frozen momentum target out without a warning per tensor
-    constructor='SkipFrozenOptimWrapperConstructor',
-    optimizer=dict(
-        type='AdamW', lr=2.5e-4, betas=(0.9, 0.95), weight_decay=0.05),
-    clip_grad=dict(max_norm=1.0),
-    paramwise_cfg=dict(
-        bias_decay_mult=0., norm_decay_mult=0., flat_decay_mult=0.))
-max_epochs = 8
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-3,
-        by_epoch=True,
-        begin=0,
-        end=1,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs - 1,
-        eta_min=0.,
-        by_epoch=True,
-        begin=1,
-        end=max_epochs,
-        convert_to_iter_based=True)
-]
-# No `type` here on purpose: mmselfsup 1.0.0 declares a registry location
-# (mmselfsup.engine.runner) that does not exist, and mmengine >= 0.7 fails
-# importing it whenever a loop is looked up by name; without `type` the
-# runner builds mmengine's EpochBasedTrainLoop directly (by_epoch=True).
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs)
-# The total batch the lr above is set for (--auto-scale-lr scales it).
-auto_scale_lr = dict(base_batch_size=32)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=8),
     checkpoint=dict(type='AtomicCheckpointHook', interval=4, max_keep_ckpts=2),

@@ -2,7 +2,7 @@
 # ../../sim/sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py (see its notes: the
 # tiny SIM, batch 32, 8 epochs, lr 2.5e-4, the kNN monitor and dense probe
 # every 4 epochs), on mmpretrain's runtime, dataset and pipeline pieces
-# (_base_/sim_pipeline.py). tests/test_configs/test_host_twins.py checks
+# (_base_/sim_pipeline.py). tests/test_hosts/test_across_hosts.py checks
 # that the two agree everywhere else.
 # Run: mim train mmpretrain THIS_FILE (mmpretrain's tools/train.py honours
 # runner_type, so SIMRunner's data-loader checks run too).
@@ -11,6 +11,7 @@ _base_ = [
     '_base_/sim_vit-tiny-p16.py',
     'mmpretrain::_base_/default_runtime.py',
     '../_base_/datasets/shapes_knn_monitor.py',
+    '../../_base_/schedules/sim_adamw-coslr-8e_shapes.py',
 ]
 
 img_size = _base_.vit_tiny_img_size
@@ -31,34 +32,6 @@ train_dataloader = dict(
         classes=data_root + 'meta/classes.txt',
         pipeline=_base_.train_pipeline))
 
-optim_wrapper = dict(
-    type='OptimWrapper',
-    constructor='SkipFrozenOptimWrapperConstructor',
-    optimizer=dict(
-        type='AdamW', lr=2.5e-4, betas=(0.9, 0.95), weight_decay=0.05),
-    clip_grad=dict(max_norm=1.0),
-    paramwise_cfg=dict(
-        bias_decay_mult=0., norm_decay_mult=0., flat_decay_mult=0.))
-max_epochs = 8
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-3,
-        by_epoch=True,
-        begin=0,
-        end=1,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs - 1,
-        eta_min=0.,
-        by_epoch=True,
-        begin=1,
-        end=max_epochs,
-        convert_to_iter_based=True)
-]
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs)
-auto_scale_lr = dict(base_batch_size=32)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=8),
     checkpoint=dict(type='AtomicCheckpointHook', interval=4, max_keep_ckpts=2),
