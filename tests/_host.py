@@ -53,3 +53,12 @@ def preprocess(model, batch: dict, training: bool = True):
     if isinstance(data, dict):
         return data['inputs'], data['data_samples']
     return data
+
+
+#: The classification toolbox's scope (mmcls beside mmselfsup, mmpretrain
+#: itself) and the dataset and packing transform the tests name in it.
+CLS_SCOPE = HOST.CLS_SCOPE
+CUSTOM_DATASET = f'{CLS_SCOPE}.CustomDataset'
+PACK_CLS_INPUTS = dict(
+    mmselfsup='mmcls.PackClsInputs',
+    mmpretrain='mmpretrain.PackInputs')[HOST_NAME]

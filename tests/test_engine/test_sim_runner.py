@@ -1,15 +1,13 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 """SIM through mmengine's real Runner on the generated shapes data."""
-import os.path as osp
-
 import torch
 from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.runner import Runner
 
-CONFIG = osp.join(
-    osp.dirname(__file__), '..', '..', 'configs', 'sim',
-    'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
+from tests._host import QUICKSTART_CONFIG
+
+CONFIG = QUICKSTART_CONFIG  # the host's
 
 
 def quickstart_cfg(data_root, work_dir):
@@ -25,7 +23,7 @@ def quickstart_cfg(data_root, work_dir):
             hook[loader].dataset.data_root = data_root
         hook.dense_probe.data_root = data_root + 'det/'
     cfg.work_dir = work_dir
-    # mmselfsup's runtime base names every visualizer 'visualizer', and
+    # the hosts' runtime bases name every visualizer 'visualizer', and
     # mmengine returns an existing instance by name: without a name of its
     # own, a runner built after another in this process would write its
     # scalars into the first one's work dir

@@ -7,13 +7,15 @@ import torch
 from mmengine.dist import get_rank, get_world_size
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmselfsup.registry import HOOKS
+
+from tests._host import HOOKS, HOST
 
 
 @HOOKS.register_module()
 class BatchRecorderHook(Hook):
     """Save ``rank{r}.pth``: masks, view geometry and image paths of every
-    batch, the losses, the world size and the final weights.
+    batch, the losses, the world size, the runner's class and the final
+    weights.
 
     Args:
         out_dir (str): Folder of the records.
@@ -26,10 +28,11 @@ class BatchRecorderHook(Hook):
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
         samples = data_batch['data_samples']
+        masks, rel_pos = zip(*map(HOST.view_geometry, samples))
         self.batches.append(
             dict(
-                mask=torch.stack([s.mask.value for s in samples]),
-                rel_pos=torch.stack([s.pseudo_label.rel_pos for s in samples]),
+                mask=torch.stack(masks),
+                rel_pos=torch.stack(rel_pos),
                 img_path=[s.img_path for s in samples]))
 
     def after_train_iter(self,
@@ -48,6 +51,7 @@ class BatchRecorderHook(Hook):
                 batches=self.batches,
                 losses=self.losses,
                 world_size=get_world_size(),
+                runner=type(runner).__name__,
                 wrapper=type(model).__name__,
                 weights={
                     k: v.detach().clone()

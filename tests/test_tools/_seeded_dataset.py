@@ -5,16 +5,19 @@ import random
 
 import numpy as np
 import torch
-from mmcls.datasets import CustomDataset
-from mmselfsup.registry import DATASETS
+
+from tests._host import CUSTOM_DATASET, DATASETS
+
+CustomDataset = DATASETS.get(CUSTOM_DATASET)
 
 
 @DATASETS.register_module()
 class PerSampleSeededDataset(CustomDataset):
-    """mmcls's ``CustomDataset`` that seeds Python's, NumPy's and torch's
-    generators with ``seed + index`` before running the pipeline on a
-    sample, so its crops, colour jitter and mask are the same whichever
-    process, worker or position in a batch loads it.
+    """The host's ``CustomDataset`` (mmcls's or mmpretrain's) that seeds
+    Python's, NumPy's and torch's generators with ``seed + index`` before
+    running the pipeline on a sample, so its crops, colour jitter and mask
+    are the same whichever process, worker or position in a batch loads
+    it.
 
     Args:
         seed (int): Added to the sample index.

@@ -13,13 +13,13 @@ import time
 import pytest
 import torch
 
+from tests._host import QUICKSTART_CONFIG
 from tests._shapes_data import shapes_folder
 from tests._subprocess_env import cpu_subprocess_env
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TRAIN = osp.join(REPO, 'tools', 'train.py')
-CONFIG = osp.join(REPO, 'configs', 'sim',
-                  'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
+CONFIG = QUICKSTART_CONFIG  # the host's
 EPOCHS, ITERS_PER_EPOCH = 3, 4  # 32 images, batch 8
 ENV = cpu_subprocess_env()
 

@@ -7,6 +7,7 @@ import sys
 import pytest
 import torch
 
+from tests._host import HOST_NAME, QUICKSTART_CONFIG
 from tests._subprocess_env import cpu_subprocess_env
 from tests.test_tools.test_train import (REPO, TRAIN, _free_port,
                                          _load_train_tool, _tiny_config)
@@ -79,11 +80,36 @@ def test_auto_scale_lr_scales_by_the_total_batch(shapes_root,
 def test_auto_scale_lr_needs_a_base_batch(tmp_path):
     tool = _load_train_tool()
     config = tmp_path / 'no_base.py'
-    config.write_text("_base_ = '" + osp.join(
-        REPO, 'configs', 'sim', 'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py') +
-                      "'\nauto_scale_lr = dict(_delete_=True)\n")
+    config.write_text(f'_base_ = {QUICKSTART_CONFIG!r}\n'
+                      'auto_scale_lr = dict(_delete_=True)\n')
     with pytest.raises(
             ValueError,
             match=r'--auto-scale-lr needs '
             r'auto_scale_lr.base_batch_size .* in .*no_base.py'):
         tool.build_config(tool.parse_args([str(config), '--auto-scale-lr']))
+
+
+@pytest.mark.timeout(300)
+def test_mim_train_of_the_host_trains(shapes_root, tmp_path):
+    """``mim train mmselfsup|mmpretrain CFG``: the toolbox's own
+    tools/train.py trains the quick start and writes its checkpoint;
+    mmpretrain's honours ``runner_type`` (SIMRunner), mmselfsup 1.0.0's
+    builds mmengine's plain Runner (docs/reliability.md)."""
+    config = _tiny_config(
+        str(tmp_path / 'tiny.py'), shapes_root, str(tmp_path))
+    mim = osp.join(osp.dirname(sys.executable), 'mim')
+    done = subprocess.run([
+        mim, 'train', HOST_NAME, config, '--work-dir',
+        str(tmp_path / 'work')
+    ],
+                          cwd=REPO,
+                          env=ENV,
+                          capture_output=True,
+                          text=True,
+                          timeout=240)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
+    record = torch.load(tmp_path / 'rank0.pth')
+    assert record['runner'] == dict(
+        mmselfsup='Runner', mmpretrain='SIMRunner')[HOST_NAME]
+    assert record['world_size'] == 1 and len(record['batches']) == 4
+    assert osp.exists(tmp_path / 'work' / 'epoch_1.pth')

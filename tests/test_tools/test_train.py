@@ -12,12 +12,12 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmsim.engine import EmptyDataError
+from tests._host import QUICKSTART_CONFIG
 from tests._subprocess_env import cpu_subprocess_env
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TRAIN = osp.join(REPO, 'tools', 'train.py')
-CONFIG = osp.join(REPO, 'configs', 'sim',
-                  'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
+CONFIG = QUICKSTART_CONFIG  # the host's
 
 
 def _free_port() -> int:

@@ -10,9 +10,9 @@ from mmdet.registry import HOOKS as MMDET_HOOKS
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS as MMENGINE_HOOKS
 from mmengine.runner import Runner
-from mmselfsup.registry import HOOKS as MMSELFSUP_HOOKS
 
 from mmsim.engine import AtomicCheckpointHook
+from tests._host import HOOKS as HOST_HOOKS
 from tests.test_engine.test_sim_runner import tiny_cfg
 
 
@@ -52,7 +52,7 @@ def _crash_in_second_save(shapes_root, work_dir, hook_type):
 
 
 def test_found_by_name_from_every_toolbox_scope():
-    for registry in (MMENGINE_HOOKS, MMSELFSUP_HOOKS, MMDET_HOOKS):
+    for registry in (MMENGINE_HOOKS, HOST_HOOKS, MMDET_HOOKS):
         assert registry.get('AtomicCheckpointHook') is AtomicCheckpointHook
 
 

@@ -5,11 +5,11 @@ import os.path as osp
 
 import pytest
 from mmengine.runner import Runner
-from mmselfsup.registry import HOOKS
 
 from mmsim.engine.hooks import KNNMonitorHook
 from mmsim.evaluation import (dense_probe_miou, extract_pooled_features,
                               knn_accuracy)
+from tests._host import CLS_SCOPE, CUSTOM_DATASET, HOOKS, PACK_CLS_INPUTS
 from tests.test_engine.test_sim_runner import tiny_cfg
 
 
@@ -117,15 +117,15 @@ def _scanned_split(root, split):
         num_workers=0,
         sampler=dict(type='DefaultSampler', shuffle=False),
         dataset=dict(
-            type='mmcls.CustomDataset',
+            type=CUSTOM_DATASET,
             data_root=str(root),
-            ann_file='',  # mmcls's folder scan: one subfolder per class
+            ann_file='',  # the toolbox's folder scan: one subfolder per class
             data_prefix=dict(img_path=f'{split}/'),
             pipeline=[
                 dict(type='SIMLoadImageFromFile'),
-                dict(type='mmcls.ResizeEdge', scale=16, edge='short'),
+                dict(type=f'{CLS_SCOPE}.ResizeEdge', scale=16, edge='short'),
                 dict(type='CenterCrop', crop_size=16),
-                dict(type='mmcls.PackClsInputs'),
+                dict(type=PACK_CLS_INPUTS),
             ]))
 
 
@@ -177,12 +177,13 @@ def test_same_class_folders_pass_and_log_the_pixel_baseline(tmp_path):
     pixels = {}
     for split, loader in loaders.items():
         samples = [loader.dataset[i] for i in range(len(loader.dataset))]
-        pixels[split] = (torch.stack(
-            [s['inputs'].reshape(-1) for s in samples]),
-                         torch.tensor([
-                             int(s['data_samples'].gt_label.label)
-                             for s in samples
-                         ]))
+        pixels[split] = (
+            torch.stack([s['inputs'].reshape(-1) for s in samples]),
+            torch.tensor([
+                # mmcls: LabelData; mmpretrain: a tensor
+                int(getattr(gt, 'label', gt))
+                for gt in (s['data_samples'].gt_label for s in samples)
+            ]))
     assert pixels['train'][0].shape == (12, 3 * 16 * 16)
     expected = knn_accuracy(*pixels['train'], *pixels['val'], 3, k=3)
     assert runner.scalars == [(0, {'knn/pixels': pytest.approx(expected)})]

@@ -12,11 +12,10 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from tests._dist_utils import run_distributed
+from tests._host import QUICKSTART_CONFIG
 from tests._shapes_data import shapes_folder
 
-QUICK_START = osp.join(
-    osp.dirname(__file__), '..', '..', '..', 'configs', 'sim',
-    'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
+QUICK_START = QUICKSTART_CONFIG  # the host's
 
 
 @pytest.fixture(scope='module')

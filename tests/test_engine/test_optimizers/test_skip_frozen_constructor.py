@@ -6,9 +6,9 @@ import logging
 import pytest
 from mmengine.logging import MMLogger
 from mmengine.optim import DefaultOptimWrapperConstructor, build_optim_wrapper
-from mmengine.registry import DefaultScope
-from mmselfsup.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
+from mmengine.registry import OPTIM_WRAPPER_CONSTRUCTORS, DefaultScope
 
+from tests._host import CLS_SCOPE, HOST_NAME, MODELS
 from tests._model_cfgs import tiny_sim_cfg
 
 OPTIM_WRAPPER = dict(
@@ -102,15 +102,16 @@ def test_without_paramwise_cfg_it_is_mmengine():
 
 
 def test_found_from_every_scope_and_a_default_subclass():
-    """Registered in mmengine's root registry, so builds under mmselfsup's,
-    mmcls's, mmdet's or mmengine's scope find it (a test that built the
-    quick start's optimiser outside mmselfsup's scope failed in CI)."""
+    """Registered in mmengine's root registry, so builds under the host's
+    (mmselfsup's or mmpretrain's), mmcls's, mmdet's or mmengine's scope find
+    it (a test that built the quick start's optimiser outside mmselfsup's
+    scope failed in CI)."""
     model = MODELS.build(tiny_sim_cfg())
     cfg = dict(
         constructor='SkipFrozenOptimWrapperConstructor',
         paramwise_cfg=PARAMWISE,
         **OPTIM_WRAPPER)
-    for scope in ('mmselfsup', 'mmcls', 'mmdet', 'mmengine'):
+    for scope in dict.fromkeys((HOST_NAME, CLS_SCOPE, 'mmdet', 'mmengine')):
         with DefaultScope.overwrite_default_scope(scope):
             wrapper = build_optim_wrapper(model, cfg)
         assert len(wrapper.optimizer.param_groups) > 1

@@ -13,11 +13,13 @@ import pytest
 from mmengine.config import Config
 from mmengine.runner import BaseLoop, Runner
 
+from tests._host import CUSTOM_DATASET, QUICKSTART_CONFIG
 from tests._shapes_data import shapes_folder
 
 REPO = osp.join(osp.dirname(__file__), '..', '..', '..')
-CONFIG = osp.join(REPO, 'configs', 'sim',
-                  'sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py')
+CONFIG = QUICKSTART_CONFIG  # the host's
+#: As the config names it ('mmcls.CustomDataset', 'CustomDataset').
+DATASET = Config.fromfile(CONFIG).train_dataloader.dataset.type
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 
 
@@ -74,18 +76,18 @@ def path_case(case: str, root: str):
     if case == 'no data_root':
         return (options(root + 'absent/'),
                 f"No such file or directory: '{root}absent/meta/train.txt'",
-                f"data_root '{root}absent/' of mmcls.CustomDataset "
+                f"data_root '{root}absent/' of {DATASET} "
                 f'({root}absent/meta/train.txt) does not exist')
     if case == 'no ann_file':
         return (options(root,
                         **{'train_dataloader.dataset.ann_file': 'meta/x.txt'}),
                 f"No such file or directory: '{root}meta/x.txt'",
-                f'the annotation file {root}meta/x.txt of mmcls.CustomDataset'
+                f'the annotation file {root}meta/x.txt of {DATASET}'
                 f' ({root}meta/x.txt) does not exist')
     prefix = {'train_dataloader.dataset.data_prefix.img_path': 'absent/'}
     return (options(root, **prefix), f"could not load image '{root}absent/",
             f'the image folder {root}absent/ (data_root + data_prefix) of '
-            f'mmcls.CustomDataset ({root}meta/train.txt) does not exist')
+            f'{DATASET} ({root}meta/train.txt) does not exist')
 
 
 @pytest.mark.parametrize('case',
@@ -121,7 +123,7 @@ def test_an_empty_data_folder_is_named(tmp_path, with_ann_file):
         assert isinstance(tool, FileNotFoundError)
         assert f'the annotation file {root}meta/train.txt' in str(tool)
         assert f"(data_root '{root}' is empty)" in str(tool)
-    else:  # mmcls scans the image folder: its own error names it
+    else:  # the toolbox scans the image folder: its own error names it
         for error in (plain, tool):
             assert isinstance(error, RuntimeError)
             assert f"Found 0 files in subfolders of: {{'img_path': " \
@@ -204,7 +206,7 @@ def test_remote_paths_are_left_to_their_backend():
     from mmsim.engine.runner.dataloader_checks import check_data_paths
     check_data_paths(
         dict(
-            type='mmcls.CustomDataset',
+            type=CUSTOM_DATASET,
             data_root='s3://bucket/imagenet/',
             ann_file='meta/train.txt',
             data_prefix=dict(img_path='train/')))

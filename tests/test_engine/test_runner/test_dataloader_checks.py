@@ -6,6 +6,7 @@ import pytest
 from mmengine.runner import Runner
 
 from mmsim.engine import EmptyDataError, SIMRunner
+from tests._host import CLS_SCOPE, CUSTOM_DATASET
 from tests._shapes_data import shapes_folder
 
 
@@ -24,7 +25,7 @@ def loader_cfg(data_root,
         drop_last=drop_last,
         sampler=dict(type='DefaultSampler', shuffle=True),
         dataset=dict(
-            type='mmcls.CustomDataset',
+            type=CUSTOM_DATASET,
             data_root=data_root,
             ann_file=ann_file,
             data_prefix=dict(img_path='train/'),
@@ -49,8 +50,7 @@ def test_empty_annotation_file_is_named(shapes_root, tmp_path, content,
         Runner.build_dataloader(cfg)  # what mmengine and mmcls alone say
     with pytest.raises(EmptyDataError) as info:
         SIMRunner.build_dataloader(cfg)
-    assert f'the annotation file {ann} of mmcls.CustomDataset' in str(
-        info.value)
+    assert f'the annotation file {ann} of {CUSTOM_DATASET}' in str(info.value)
     assert 'is empty' in str(info.value)
 
 
@@ -66,12 +66,12 @@ def test_a_dataset_with_no_samples_is_named(shapes_root, tmp_path):
     ann = tmp_path / 'train.json'
     ann.write_text('{"metainfo": {}, "data_list": []}')
     cfg = loader_cfg(shapes_root, ann_file=str(ann))
-    cfg['dataset']['type'] = 'mmcls.BaseDataset'
+    cfg['dataset']['type'] = f'{CLS_SCOPE}.BaseDataset'
     with pytest.raises(ValueError, match='need at least one array'):
         Runner.build_dataloader(cfg)
     with pytest.raises(EmptyDataError, match='has no samples') as info:
         SIMRunner.build_dataloader(cfg)
-    assert f'mmcls.BaseDataset ({ann})' in str(info.value)
+    assert f'{CLS_SCOPE}.BaseDataset ({ann})' in str(info.value)
 
 
 def test_fewer_images_than_one_batch_names_the_setting(shapes_root):
