@@ -9,8 +9,9 @@ host's quick-start config, on weights and inputs given in a file.
     python -m tests.test_hosts._host_probe train DATA_ROOT WORK_DIR
         Two iterations of the quick-start config through the host's
         runner (data at DATA_ROOT); the checkpoint is WORK_DIR/iter_2.pth.
-    python -m tests.test_hosts._host_probe config OUT.pth
-        Saves the host's quick-start config as a plain dict.
+    python -m tests.test_hosts._host_probe config OUT.pth [CONFIG ...]
+        Saves the host's quick-start config as a plain dict; given
+        CONFIG files, a dict of their plain dicts by path instead.
     python -m tests.test_hosts._host_probe load CKPT.pth OUT.pth
         Loads CKPT as the host's runner does for ``load_from`` and saves
         the model's state.
@@ -78,8 +79,12 @@ def train(data_root: str, work_dir: str) -> None:
     Runner.from_cfg(cfg).train()
 
 
-def config(out: str) -> None:
-    torch.save(Config.fromfile(QUICKSTART_CONFIG).to_dict(), out)
+def config(out: str, *paths: str) -> None:
+    if paths:
+        torch.save({path: Config.fromfile(path).to_dict()
+                    for path in paths}, out)
+    else:
+        torch.save(Config.fromfile(QUICKSTART_CONFIG).to_dict(), out)
 
 
 def load(ckpt: str, out: str) -> None:

@@ -3,6 +3,7 @@
 # wd 0.05 on every trainable tensor of two or more dimensions (cls and mask
 # tokens included; biases and norm weights excluded), clip 1.0, fp16 AMP,
 # 40 warm-up epochs then cosine to 0.
+# Host-free: both hosts' ImageNet recipes inherit it (../../mmpretrain/sim/).
 total_batch = 4096  # 16 GPUs x 256 (the release ran 32 x 128)
 base_lr = 6.25e-5 * total_batch / 256  # = 1e-3
 

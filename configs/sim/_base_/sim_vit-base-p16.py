@@ -1,4 +1,6 @@
 # SIM ViT-B/16 as in the authors' release recipe (docs/method.md §2, §4).
+# Host-free: mmpretrain's recipes (../../mmpretrain/sim/) inherit it too;
+# both hosts register a SelfSupDataPreprocessor taking these arguments.
 custom_imports = dict(imports=['mmsim'], allow_failed_imports=False)
 
 model = dict(

@@ -1,0 +1,95 @@
+# SIM linear probe on ImageNet-1k for mmpretrain 1.2 (spec section 5), the
+# twin of ../../../benchmarks/classification/imagenet/
+# vit-base-p16_linear-8xb2048-coslr-90e_in1k.py: frozen ViT-B/16, the
+# global average of its patch tokens -> LayerNorm frozen at 1 / 0 ->
+# BatchNorm without affine -> Linear (init std 0.01); LARS, 90 epochs with
+# 10 warm-up, batch 16384 (8 GPUs x 2048), no weight decay.
+# mmpretrain has the feature itself: its ViT's out_type='avg_featmap'
+# averages the patch tokens into a LayerNorm (ln2, eps 1e-6) which
+# frozen_stages=12 freezes at its init 1 / 0 (mmcls 1.0.0rc6's did not,
+# hence mmsim's LinearProbeNeck in the twin), and ClsBatchNormNeck is a
+# BatchNorm without affine (eps 1e-6) of what the backbone returns;
+# tests/test_hosts/test_mmpretrain_configs.py checks the two features equal.
+# Run with `mim train mmpretrain <this config> --launcher pytorch --gpus 8`;
+# point model.backbone.init_cfg.checkpoint at a SIM checkpoint of either
+# host (../../../benchmarks/classification/imagenet/README.md).
+_base_ = [
+    'mmpretrain::_base_/datasets/imagenet_bs64_swin_224.py',
+    'mmpretrain::_base_/default_runtime.py',
+]
+custom_imports = dict(imports=['mmsim'], allow_failed_imports=False)
+
+model = dict(
+    type='ImageClassifier',
+    backbone=dict(
+        type='VisionTransformer',
+        arch='base',
+        img_size=224,
+        patch_size=16,
+        final_norm=False,  # SIM pre-trains without a final LayerNorm
+        out_type='avg_featmap',  # mean of patch tokens -> LayerNorm (ln2)
+        frozen_stages=12,  # everything: patch embed, tokens, 12 blocks, ln2
+        init_cfg=dict(type='Pretrained', checkpoint='', prefix='backbone.')),
+    neck=dict(type='ClsBatchNormNeck', input_features=768),
+    head=dict(
+        type='LinearClsHead',
+        num_classes=1000,
+        in_channels=768,
+        loss=dict(type='CrossEntropyLoss'),
+        init_cfg=dict(type='TruncNormal', layer='Linear', std=0.01)))
+
+# MAE's linear-probe augmentation: crop + flip only.
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='RandomResizedCrop',
+        scale=224,
+        backend='pillow',
+        interpolation='bicubic'),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+train_dataloader = dict(
+    batch_size=2048, drop_last=True, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(batch_size=256)
+test_dataloader = val_dataloader
+
+# lr = base lr x total batch / 256 = 0.1 x 16384 / 256 = 6.4.
+# LARS (mmpretrain's, the same code as mmselfsup's) without weight decay;
+# biases skip the trust ratio, as in MAE's LARS. Only the head trains (the
+# backbone is frozen, the neck has no parameters).
+optim_wrapper = dict(
+    type='AmpOptimWrapper',
+    # leaves the frozen backbone out without a warning per tensor
+    constructor='SkipFrozenOptimWrapperConstructor',
+    optimizer=dict(
+        type='LARS', lr=0.1 * 16384 / 256, weight_decay=0., momentum=0.9),
+    paramwise_cfg=dict(custom_keys={'.bias': dict(lars_exclude=True)}))
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=1e-4,
+        by_epoch=True,
+        begin=0,
+        end=10,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=80,
+        eta_min=0.,
+        by_epoch=True,
+        begin=10,
+        end=90,
+        convert_to_iter_based=True)
+]
+train_cfg = dict(by_epoch=True, max_epochs=90, val_interval=10)
+val_cfg = dict()
+test_cfg = dict()
+# `--auto-scale-lr` rescales from 16384 if the total batch differs.
+auto_scale_lr = dict(base_batch_size=16384)
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=10),
+    checkpoint=dict(
+        type='AtomicCheckpointHook', interval=10, max_keep_ckpts=2))
+randomness = dict(seed=0, diff_rank_seed=True)
