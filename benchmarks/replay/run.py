@@ -37,7 +37,7 @@ if not __package__:  # run as a file: the benchmarks package is not found
 import torch  # noqa: E402
 
 from benchmarks._progress import StageProgress  # noqa: E402
-from mmsim.transfer import run_finetunes  # noqa: E402
+from mmsim.transfer import load_state_dict, run_finetunes  # noqa: E402
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
@@ -146,7 +146,7 @@ def _build_model(config: str, checkpoint: Optional[str]):
     model = MODELS.build(cfg.model)
     model.init_weights()
     if checkpoint is not None:
-        state = torch.load(checkpoint, map_location='cpu')['state_dict']
+        state = load_state_dict(checkpoint)
         model.load_state_dict(state, strict=True)
     return model.eval(), cfg
 

@@ -9,10 +9,10 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.registry import MODELS, init_default_scope
-from mmengine.runner import load_checkpoint
 from mmengine.utils import import_modules_from_strings
 
 from ..hosts import host
+from ..transfer.checkpoint_io import load_state_dict
 
 
 def build_pretrain_model(config: str,
@@ -43,7 +43,8 @@ def build_pretrain_model(config: str,
     if checkpoint is not None:
         if not osp.isfile(checkpoint):
             raise FileNotFoundError(f'checkpoint {checkpoint!r} not found')
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+        # read without running code the file may carry; strict, as before
+        model.load_state_dict(load_state_dict(checkpoint), strict=True)
     return model.eval()
 
 

@@ -1,19 +1,39 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-"""Reading checkpoint files with one-line errors, and writing them
-atomically (pure PyTorch and the standard library)."""
+"""Reading checkpoint files with one-line errors and without running code
+they carry, and writing them atomically (pure PyTorch and the standard
+library)."""
 import os
 import tempfile
+import warnings
 from collections import OrderedDict
 from typing import Any, Dict, Optional, Sequence
 
 import torch
 
 from .conversion import CheckpointConversionError, list_keys
+from .safe_unpickling import load_without_code
+
+#: Names of non-tensor objects that checkpoints written by mmengine (its
+#: ``meta`` and message hub) or by MAE-style scripts (``args``) hold: they
+#: stand in without a warning.
+EXPECTED_STAND_INS = ('numpy.', '_codecs.encode', 'mmengine.',
+                      'argparse.Namespace')
+
+
+class UnbuiltObjectsWarning(UserWarning):
+    """A checkpoint named classes or functions that were not built."""
 
 
 def read_checkpoint(path: str) -> Any:
-    """``torch.load`` a checkpoint file on the CPU, with one-line errors
-    naming the file when it is missing or unreadable.
+    """``torch.load`` a checkpoint file on the CPU without running code it
+    carries (:func:`~mmsim.transfer.safe_unpickling.load_without_code`),
+    with one-line errors naming the file when it is missing or unreadable.
+
+    Tensors, containers, strings and numbers load as usual; any other
+    object (numpy scalars of mmengine's ``meta``, or a callable a hostile
+    file would run) is an inert stand-in. Names outside
+    :data:`EXPECTED_STAND_INS` are reported in an
+    :class:`UnbuiltObjectsWarning`.
 
     Args:
         path (str): Checkpoint file.
@@ -25,13 +45,22 @@ def read_checkpoint(path: str) -> Any:
         raise CheckpointConversionError(f'{path}: no such checkpoint file' + (
             ' (it is a folder)' if os.path.isdir(path) else ''))
     try:
-        checkpoint = torch.load(path, map_location='cpu')
+        checkpoint, stand_ins = load_without_code(path)
     except Exception as error:  # truncated zip, bad pickle, not a .pth
         raise CheckpointConversionError(
             f'{path} is not a readable PyTorch checkpoint '
             f'({type(error).__name__}: {str(error).splitlines()[0]}); the '
             'file is probably truncated (an interrupted copy or save) or not '
             'a .pth: copy it again') from error
+    unexpected = [
+        name for name in stand_ins if not name.startswith(EXPECTED_STAND_INS)
+    ]
+    if unexpected:
+        warnings.warn(
+            f'{path} asks to build {", ".join(unexpected)}: not built '
+            '(mmsim never runs code from a checkpoint); its tensors are read '
+            'as usual. A checkpoint of SIM needs none of these: check where '
+            'the file came from.', UnbuiltObjectsWarning)
     return checkpoint
 
 
@@ -137,6 +166,7 @@ def save_checkpoint(state_dict: Dict[str, torch.Tensor],
 
 
 __all__ = [
-    'read_checkpoint', 'checkpoint_tensors', 'load_state_dict',
-    'default_file_mode', 'same_file', 'save_checkpoint'
+    'EXPECTED_STAND_INS', 'UnbuiltObjectsWarning', 'read_checkpoint',
+    'checkpoint_tensors', 'load_state_dict', 'default_file_mode', 'same_file',
+    'save_checkpoint'
 ]

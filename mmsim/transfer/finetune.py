@@ -16,7 +16,7 @@ from typing import Any, Dict, Optional
 import torch
 from mmengine.config import Config
 
-from .checkpoint_io import load_state_dict, save_checkpoint
+from .checkpoint_io import load_state_dict, read_checkpoint, save_checkpoint
 from .labelled_output import labelled_output
 from .tasks import get_task
 
@@ -32,7 +32,9 @@ def num_heads_from_meta(checkpoint_path: str) -> Optional[int]:
         int, optional: The heads; None when the checkpoint carries no
         readable config.
     """
-    meta = torch.load(checkpoint_path, map_location='cpu').get('meta') or {}
+    checkpoint = read_checkpoint(checkpoint_path)
+    meta = (checkpoint.get('meta')
+            if isinstance(checkpoint, dict) else None) or {}
     try:
         arch = Config.fromstring(meta['cfg'], '.py').model.backbone.arch
     except Exception:  # noqa: BLE001  (no or unreadable saved config)

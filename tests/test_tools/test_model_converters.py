@@ -473,3 +473,58 @@ def test_release_to_vitdet_is_sim_to_vitdet_release(tmp_path, capsys):
     assert list(saved[0]['state_dict']) == list(saved[1]['state_dict'])
     for key, tensor in saved[0]['state_dict'].items():
         assert torch.equal(saved[1]['state_dict'][key], tensor), key
+
+
+# Checkpoints from strangers (issue 28): a pickle that runs code.
+
+
+class _CreatesAFile:
+    """Unpickling this calls ``open(path, 'w')``."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, 'w'))
+
+
+def _sim_input(path):
+    save_sim_checkpoint(path, embed_dims=64, num_layers=2, num_heads=2)
+
+
+HOSTILE_CASES = [('sim_to_vitdet', _sim_input), ('sim_to_mmseg', _sim_input),
+                 ('release_to_vitdet', write_release),
+                 ('release_to_sim', write_release)]
+
+
+@pytest.mark.parametrize('with_weights', [True, False])
+@pytest.mark.parametrize('tool,write_input', HOSTILE_CASES)
+def test_a_checkpoints_code_never_runs(tmp_path, capsys, recwarn, tool,
+                                       write_input, with_weights):
+    """A .pth whose pickle creates a file: torch.load (torch < 2.6) runs it;
+    each of the four converters reads the file without running it. With
+    real weights beside the payload the conversion goes on and a warning
+    names the callable; a payload alone is refused as not a checkpoint."""
+    src, dst = str(tmp_path / 'in.pth'), str(tmp_path / 'out.pth')
+    mark = str(tmp_path / 'created_by_the_checkpoint')
+    checkpoint = {}
+    if with_weights:
+        write_input(src)
+        checkpoint = torch.load(src)
+    checkpoint['payload'] = _CreatesAFile(mark)
+    torch.save(checkpoint, src)
+    torch.load(src, weights_only=False)  # the payload is live
+    assert osp.exists(mark)
+    os.remove(mark)
+    capsys.readouterr()
+    status = load_tool(tool).main([src, dst, '--quiet'])
+    assert not osp.exists(mark)
+    err = capsys.readouterr().err
+    if with_weights:
+        assert status == 0 and osp.exists(dst)
+        messages = [str(w.message) for w in recwarn]
+        assert any(f'{src} asks to build io.open: not built' in m
+                   for m in messages), messages
+    else:
+        assert status == 1 and not osp.exists(dst)
+        assert err.startswith(f'error: {src}')

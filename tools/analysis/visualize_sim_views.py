@@ -26,9 +26,9 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import default_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 
 import mmsim  # noqa: F401  (registers the components)
+from mmsim.transfer import load_state_dict
 from mmsim.visualization import (pca_to_rgb, plot_sim_views,
                                  sim_prediction_and_target, to_display_image)
 
@@ -157,8 +157,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     if args.checkpoint:
         model = MODELS.build(cfg.model)
-        load_checkpoint(
-            model, args.checkpoint, map_location='cpu', strict=True)
+        model.load_state_dict(load_state_dict(args.checkpoint), strict=True)
         model.train(args.batch_stats)
         preprocessor = model.data_preprocessor
     else:
