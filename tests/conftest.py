@@ -23,7 +23,8 @@ BOTH_HOSTS = ('test_models', 'test_layers', 'test_hosts', 'test_engine',
               'test_datasets/test_transforms/test_block_mask.py',
               'test_tools/test_train.py', 'test_tools/test_kill_and_resume.py',
               'test_tools/test_two_processes_equal_one.py',
-              'test_tools/test_launch_commands.py')
+              'test_tools/test_launch_commands.py',
+              'test_tools/test_preemption.py')
 
 
 def pytest_ignore_collect(collection_path, config):

@@ -40,7 +40,10 @@ default_hooks = dict(
     checkpoint=dict(type='AtomicCheckpointHook', interval=4, max_keep_ckpts=2),
     # accumulation vs target_update_interval; the loss and mask checks the
     # step keeps on the device, read every logging interval
-    training_checks=dict(type='TrainingChecksHook'))
+    training_checks=dict(type='TrainingChecksHook'),
+    # SIGTERM / SIGUSR1 (a cluster's preemption notice): save this
+    # iteration's whole state, exit 128 + signal; --resume continues there
+    preemption=dict(type='PreemptionHook'))
 # Online kNN monitor (mmsim's KNNMonitorHook): every 4 epochs (and before
 # the first), kNN top-1 of the frozen encoder's pooled patch tokens, val
 # split against the labelled train split; logged as `knn/top1`. With it the

@@ -2,9 +2,10 @@
 """Engine pieces; the mmselfsup-bound hooks are imported on first access
 (see :mod:`mmsim.engine.hooks`)."""
 from . import hooks
-from .hooks import AtomicCheckpointHook
+from .hooks import AtomicCheckpointHook, CheckpointSaveError, PreemptionHook
 from .optimizers import SkipFrozenOptimWrapperConstructor
-from .runner import (EmptyDataError, SIMRunner, cpu_model_wrapper_cfg,
+from .runner import (CorruptCheckpointError, EmptyDataError, SIMRunner,
+                     WorkDirLock, WorkDirLockedError, cpu_model_wrapper_cfg,
                      init_cpu_process_group)
 
 
@@ -15,7 +16,9 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    'AtomicCheckpointHook', 'KNNMonitorHook', 'TrainingChecksHook',
-    'SkipFrozenOptimWrapperConstructor', 'EmptyDataError', 'SIMRunner',
+    'AtomicCheckpointHook', 'CheckpointSaveError', 'KNNMonitorHook',
+    'PreemptionHook', 'TrainingChecksHook',
+    'SkipFrozenOptimWrapperConstructor', 'CorruptCheckpointError',
+    'EmptyDataError', 'SIMRunner', 'WorkDirLock', 'WorkDirLockedError',
     'cpu_model_wrapper_cfg', 'init_cpu_process_group'
 ]

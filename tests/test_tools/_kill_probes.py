@@ -1,11 +1,13 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-"""Hooks the kill-and-resume test imports (``custom_imports``): a loss log
-that survives a SIGKILL, and a checkpoint hook killed mid-write."""
+"""Hooks the kill-and-resume and preemption tests import
+(``custom_imports``): a loss log that survives a SIGKILL, a checkpoint
+hook killed mid-write, and a signal sent at a chosen iteration."""
 import json
 import os
 import os.path as osp
 import signal
 
+from mmengine.dist import get_rank, get_world_size
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
@@ -15,7 +17,8 @@ from mmsim.engine import AtomicCheckpointHook
 @HOOKS.register_module()
 class LossLogHook(Hook):
     """Appends ``{"iter": i, "loss": l}`` to ``out_file`` after every
-    iteration, flushed, so a killed run keeps what it logged.
+    iteration, flushed, so a killed run keeps what it logged (each rank of
+    several to ``out_file.rank<r>``).
 
     Args:
         out_file (str): The JSON-lines file.
@@ -29,7 +32,9 @@ class LossLogHook(Hook):
                          batch_idx,
                          data_batch=None,
                          outputs=None) -> None:
-        with open(self.out_file, 'a') as f:
+        out_file = self.out_file if get_world_size() == 1 else \
+            f'{self.out_file}.rank{get_rank()}'
+        with open(out_file, 'a') as f:
             f.write(
                 json.dumps(
                     dict(iter=runner.iter + 1, loss=float(outputs['loss']))) +
@@ -63,3 +68,40 @@ class KilledMidWriteCheckpointHook(AtomicCheckpointHook):
         with open(part, 'r+b') as f:
             f.truncate(os.path.getsize(part) // 2)
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+@HOOKS.register_module()
+class SignalAtIterHook(Hook):
+    """Sends ``signal`` to its own process after iteration ``iteration``
+    (1-based) on rank ``rank``: a preemption notice at a known moment,
+    through the real signal machinery. Once per work dir (marked by a file
+    ``signalled_once``), so the resumed run is left alone.
+
+    Args:
+        iteration (int): The iteration after which to signal.
+        signal_name (str): E.g. ``'SIGTERM'``.
+        rank (int): The rank that receives it. Defaults to 0.
+    """
+
+    priority = 'HIGHEST'  # before PreemptionHook looks at the same iter
+
+    def __init__(self,
+                 iteration: int,
+                 signal_name: str,
+                 rank: int = 0) -> None:
+        self.iteration = iteration
+        self.signum = getattr(signal, signal_name)
+        self.rank = rank
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
+                         outputs=None) -> None:
+        marker = osp.join(runner.work_dir, 'signalled_once')
+        if runner.iter + 1 != self.iteration or get_rank() != self.rank:
+            return
+        if osp.exists(marker):
+            return
+        open(marker, 'w').close()
+        os.kill(os.getpid(), self.signum)

@@ -29,12 +29,17 @@ def shapes_root(tmp_path_factory) -> str:
     return shapes_folder(tmp_path_factory, num_train=32, num_val=8)
 
 
-def _config(path: str, data_root: str, checkpoint: str) -> str:
+def _config(path: str,
+            data_root: str,
+            checkpoint: str,
+            batch_size: int = 8,
+            extra_hooks: str = '') -> str:
     """The quick-start config as shipped (a loading worker restarted every
-    epoch, its seeds, AdamW, warm-up + cosine, the momentum target) with a
-    2-layer encoder, batch 8, 3 epochs, a checkpoint every epoch (one
-    kept), the loss of every iteration logged to losses.jsonl and no kNN
-    monitor."""
+    epoch, its seeds, AdamW, warm-up + cosine, the momentum target, the
+    preemption hook) with a 2-layer encoder, batch 8 (or ``batch_size``
+    per process), 3 epochs, a checkpoint every epoch (one kept), the loss
+    of every iteration logged to losses.jsonl, no kNN monitor, and
+    ``extra_hooks`` (config text of more hook dicts, comma-ended)."""
     with open(path, 'w') as handle:
         handle.write(f"""
 _base_ = {CONFIG!r}
@@ -43,7 +48,7 @@ custom_imports = dict(
     allow_failed_imports=False)
 model = dict(backbone=dict(arch=dict(num_layers=2)))
 train_dataloader = dict(
-    batch_size=8,
+    batch_size={batch_size},
     dataset=dict(data_root={data_root!r},
                  classes={data_root + 'meta/classes.txt'!r}))
 train_cfg = dict(max_epochs={EPOCHS})
@@ -55,7 +60,8 @@ param_scheduler = [
 ]
 default_hooks = dict(logger=dict(interval=1), checkpoint={checkpoint})
 custom_hooks = [dict(type='LossLogHook',
-                     out_file='{{{{ fileDirname }}}}/losses.jsonl')]
+                     out_file='{{{{ fileDirname }}}}/losses.jsonl'),
+                {extra_hooks}]
 """)
     return path
 

@@ -26,6 +26,20 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def train_command(config: str, work_dir: str, nproc: int = 1) -> list:
+    """``python tools/train.py CONFIG --work-dir DIR``, through
+    ``torch.distributed.run`` (``--launcher pytorch``, a free port) for
+    several processes."""
+    command = [sys.executable, TRAIN, config, '--work-dir', work_dir]
+    if nproc > 1:
+        command = [
+            sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
+            str(nproc), '--master_port',
+            str(_free_port())
+        ] + command[1:] + ['--launcher', 'pytorch']
+    return command
+
+
 def _tiny_config(path: str,
                  data_root: str,
                  record_dir: str,

@@ -2,9 +2,7 @@
 """Two gloo processes of tools/train.py train like one process with the
 same global batch."""
 import os.path as osp
-import socket
 import subprocess
-import sys
 
 import pytest
 import torch
@@ -12,9 +10,9 @@ import torch
 from tests._host import QUICKSTART_CONFIG
 from tests._shapes_data import shapes_folder
 from tests._subprocess_env import cpu_subprocess_env
+from tests.test_tools.test_train import train_command
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TRAIN = osp.join(REPO, 'tools', 'train.py')
 CONFIG = QUICKSTART_CONFIG  # the host's
 GLOBAL_BATCH, ITERS = 8, 4  # 32 images, one epoch
 
@@ -22,12 +20,6 @@ GLOBAL_BATCH, ITERS = 8, 4  # 32 images, one epoch
 @pytest.fixture(scope='module')
 def shapes_root(tmp_path_factory) -> str:
     return shapes_folder(tmp_path_factory, num_train=32, num_val=8)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def _config(path: str, data_root: str, batch_size: int,
@@ -63,16 +55,9 @@ def _run(tmp_path, data_root, nproc: int) -> list:
     out.mkdir()
     config = _config(
         str(out / 'cfg.py'), data_root, GLOBAL_BATCH // nproc, str(out))
-    command = [sys.executable, TRAIN, config, '--work-dir', str(out / 'work')]
-    if nproc > 1:
-        command = [
-            sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
-            str(nproc), '--master_port',
-            str(_free_port())
-        ] + command[1:] + ['--launcher', 'pytorch']
     env = cpu_subprocess_env()
     done = subprocess.run(
-        command,
+        train_command(config, str(out / 'work'), nproc),
         cwd=REPO,
         env=env,
         capture_output=True,

@@ -25,7 +25,10 @@ default_hooks = dict(
     # accumulation vs target_update_interval before training (also under
     # DDP); the loss and mask checks the step keeps on the device, read
     # every logging interval
-    training_checks=dict(type='TrainingChecksHook'))
+    training_checks=dict(type='TrainingChecksHook'),
+    # SIGTERM / SIGUSR1 (a cluster's preemption notice): save this
+    # iteration's whole state, exit 128 + signal; --resume continues there
+    preemption=dict(type='PreemptionHook'))
 # mmselfsup's runtime logs these means over the whole run as well.
 log_processor = dict(
     window_size=10,

@@ -35,7 +35,10 @@ train_dataloader = dict(
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=8),
     checkpoint=dict(type='AtomicCheckpointHook', interval=4, max_keep_ckpts=2),
-    training_checks=dict(type='TrainingChecksHook'))
+    training_checks=dict(type='TrainingChecksHook'),
+    # SIGTERM / SIGUSR1 (a cluster's preemption notice): save this
+    # iteration's whole state, exit 128 + signal; --resume continues there
+    preemption=dict(type='PreemptionHook'))
 custom_hooks = [
     dict(
         type='KNNMonitorHook',

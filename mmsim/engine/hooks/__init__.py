@@ -1,11 +1,13 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-"""Hooks. ``AtomicCheckpointHook`` registers in mmengine's ``HOOKS`` and is
-imported with the package; ``KNNMonitorHook`` and ``TrainingChecksHook``
-register in mmselfsup's, so they are imported on first use here or by
-:mod:`mmsim.registration` when mmselfsup is imported."""
+"""Hooks. ``AtomicCheckpointHook`` and ``PreemptionHook`` register in
+mmengine's ``HOOKS`` and are imported with the package; ``KNNMonitorHook``
+and ``TrainingChecksHook`` register in the host's, so they are imported on
+first use here or by :mod:`mmsim.registration` when the host is
+imported."""
 import importlib
 
-from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .atomic_checkpoint_hook import AtomicCheckpointHook, CheckpointSaveError
+from .preemption_hook import PreemptionHook
 
 #: Hooks that import mmselfsup -> their module, imported on first access.
 HOST_HOOKS = {
@@ -21,4 +23,7 @@ def __getattr__(name: str):
     raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
 
 
-__all__ = ['AtomicCheckpointHook', 'KNNMonitorHook', 'TrainingChecksHook']
+__all__ = [
+    'AtomicCheckpointHook', 'CheckpointSaveError', 'KNNMonitorHook',
+    'PreemptionHook', 'TrainingChecksHook'
+]

@@ -4,7 +4,7 @@ import glob
 import os
 import os.path as osp
 import shutil
-from typing import Any, Callable, List, Optional
+from typing import List, Optional
 
 from mmengine.dist import is_main_process
 from mmengine.fileio import LocalBackend
@@ -12,90 +12,12 @@ from mmengine.hooks import CheckpointHook
 from mmengine.registry import HOOKS
 from mmengine.runner import Runner
 
-#: Suffix of a checkpoint being written; renamed away once complete.
-PART_SUFFIX = '.part'
-
-
-def fsync_path(path: str) -> None:
-    """Flush a file's (or a folder's entries') data to the disk.
-
-    Args:
-        path (str): A file, or a folder after a rename inside it.
-    """
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def replace_atomically(part_path: str, path: str) -> None:
-    """Make the complete file ``part_path`` appear as ``path`` in one step.
-
-    The data are flushed first and the folder after the rename, so after a
-    crash ``path`` holds either its old content or all of the new one.
-
-    Args:
-        part_path (str): The written file, in the same folder as ``path``.
-        path (str): The final name (replaced if it exists).
-    """
-    fsync_path(part_path)
-    os.replace(part_path, path)
-    fsync_path(osp.dirname(osp.abspath(path)))
-
-
-def write_text_atomically(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename.
-
-    Args:
-        path (str): The file to write (e.g. the work dir's
-            ``last_checkpoint``).
-        text (str): Its new content.
-    """
-    part_path = path + PART_SUFFIX
-    with open(part_path, 'w') as f:
-        f.write(text)
-    replace_atomically(part_path, path)
-
-
-class _DeferredRemoval:
-    """A file backend whose removals wait until :meth:`flush`."""
-
-    def __init__(self, backend: Any) -> None:
-        self.wrapped = backend
-        self.pending: List[str] = []
-
-    def remove(self, path: str) -> None:
-        self.pending.append(path)
-
-    def rmtree(self, path: str) -> None:
-        self.pending.append(path)
-
-    def flush(self) -> None:
-        for path in self.pending:
-            if self.wrapped.isfile(path):
-                self.wrapped.remove(path)
-            elif self.wrapped.isdir(path):
-                self.wrapped.rmtree(path)
-        self.pending = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.wrapped, name)
-
-
-class _AtomicSaveRunner:
-    """The runner, with ``save_checkpoint`` going through ``write``."""
-
-    def __init__(self, runner: Runner, write: Callable) -> None:
-        self._runner = runner
-        self._write = write
-
-    def save_checkpoint(self, out_dir: str, filename: str, *args,
-                        **kwargs) -> None:
-        self._write(self._runner, out_dir, filename, *args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._runner, name)
+from .atomic_files import (PART_SUFFIX, fsync_path, remove_path,
+                           write_text_atomically)
+from .checkpoint_bookkeeping import (AtomicSaveRunner, DeferredRemoval,
+                                     restore, snapshot)
+from .checkpoint_save_error import (SAVE_ERROR_POLICIES, CheckpointSaveError,
+                                    bytes_needed, save_error)
 
 
 @HOOKS.register_module()
@@ -116,18 +38,48 @@ class AtomicCheckpointHook(CheckpointHook):
     mmengine's. Registered in mmengine's root registry, so mmselfsup,
     mmdet and mmseg configs all find it by name.
 
+    A save that fails with an ``OSError`` (a full disk, an I/O error)
+    changes nothing: its ``.part`` file is removed, the checkpoints saved
+    before and ``last_checkpoint`` stay as they were, nothing is deleted,
+    and the hook's bookkeeping (``keep_ckpt_ids``, ``last_ckpt``, the best
+    checkpoint, and their copies in the message hub) is rolled back, so a
+    later save keeps the right files and ``--resume`` finds the last
+    complete checkpoint. The error (:class:`CheckpointSaveError`) names the
+    file, the bytes it needs (estimated), the bytes free on its file
+    system and what to do. Only the main process writes (mmengine's
+    ``Runner.save_checkpoint`` does nothing on the other ranks), so the
+    error is raised, or logged, there alone.
+
     Atomicity needs a local (or POSIX network) file system; for other
     backends (``backend_args`` naming object storage, whose uploads are
     whole objects anyway) the hook behaves as mmengine's.
 
     Args:
         *args: As for mmengine's ``CheckpointHook``.
+        on_save_error (str): What a failed save does. ``'stop'`` raises
+            :class:`CheckpointSaveError` out of ``runner.train()``;
+            ``'continue'`` logs its message as a warning and training goes
+            on, the save being tried again at the next interval.
+            Defaults to ``'stop'``.
         **kwargs: As for mmengine's ``CheckpointHook``.
 
     Examples:
         >>> default_hooks = dict(checkpoint=dict(
         ...     type='AtomicCheckpointHook', interval=1, max_keep_ckpts=2))
+        >>> # a long run on a disk that may fill up: train on, retry later
+        >>> default_hooks = dict(checkpoint=dict(
+        ...     type='AtomicCheckpointHook', interval=1,
+        ...     on_save_error='continue'))
     """
+
+    def __init__(self, *args, on_save_error: str = 'stop', **kwargs) -> None:
+        if on_save_error not in SAVE_ERROR_POLICIES:
+            raise ValueError(
+                'AtomicCheckpointHook: on_save_error must be '
+                f"'stop' (raise the error) or 'continue' (log it as a "
+                f'warning and train on), got {on_save_error!r}')
+        super().__init__(*args, **kwargs)
+        self.on_save_error = on_save_error
 
     def before_train(self, runner: Runner) -> None:
         """mmengine's set-up, then removal of partial files of a killed run.
@@ -154,17 +106,57 @@ class AtomicCheckpointHook(CheckpointHook):
 
     def _write(self, runner: Runner, out_dir: str, filename: str, *args,
                **kwargs) -> None:
-        """``runner.save_checkpoint`` to ``filename.part``, then renamed."""
-        runner.save_checkpoint(out_dir, filename + PART_SUFFIX, *args,
-                               **kwargs)
-        if is_main_process():
-            path = osp.join(out_dir, filename)
-            replace_atomically(path + PART_SUFFIX, path)
+        """``runner.save_checkpoint`` to ``filename.part``, then renamed.
+
+        Raises:
+            CheckpointSaveError: The write, a flush or the rename failed
+                with an ``OSError``; the ``.part`` file (and the renamed
+                file, if this call created it) was removed first.
+        """
+        path = osp.join(out_dir, filename)
+        part_path = path + PART_SUFFIX
+        existed = osp.lexists(path)
+        action = f'writing {part_path}'
+        try:
+            runner.save_checkpoint(out_dir, filename + PART_SUFFIX, *args,
+                                   **kwargs)
+            if is_main_process():  # the only process that wrote
+                action = f'flushing {part_path} to the disk'
+                fsync_path(part_path)
+                action = f'renaming {part_path} to {filename}'
+                os.replace(part_path, path)
+                action = f'flushing the folder {out_dir} to the disk'
+                fsync_path(osp.dirname(osp.abspath(path)))
+        except BaseException as exc:
+            if is_main_process():
+                remove_path(part_path)
+                if not existed:
+                    remove_path(path)
+            ours = isinstance(exc, CheckpointSaveError)
+            if ours or not isinstance(exc, OSError):
+                raise
+            raise self._save_error(runner, path, action, exc) from exc
+
+    def _save_error(self, runner: Runner, path: str, action: str,
+                    exc: OSError) -> CheckpointSaveError:
+        """The error of a failed save (:func:`.checkpoint_save_error.
+        save_error`), once its partial files are removed."""
+        return save_error(path, action, exc,
+                          bytes_needed(runner, path, self.save_optimizer),
+                          self.on_save_error == 'stop')
+
+    def _on_failed_save(self, runner: Runner,
+                        error: CheckpointSaveError) -> None:
+        """Raise ``error`` (``on_save_error='stop'``) or log it."""
+        if self.on_save_error == 'stop':
+            raise error
+        runner.logger.warning(str(error))
 
     def _save_checkpoint_with_step(self, runner: Runner, step: int,
                                    meta: dict) -> None:
         """Save the checkpoint of ``step``; then update ``last_checkpoint``;
-        then delete what falls out of ``max_keep_ckpts``.
+        then delete what falls out of ``max_keep_ckpts``. A failed save
+        changes nothing (see the class).
 
         Args:
             runner (Runner): The runner (or the proxy of
@@ -172,10 +164,22 @@ class AtomicCheckpointHook(CheckpointHook):
             step (int): The epoch or iteration the file is named after.
             meta (dict): Saved under the checkpoint's 'meta'.
         """
-        if isinstance(runner, _AtomicSaveRunner):
+        if isinstance(runner, AtomicSaveRunner):
             runner = runner._runner
         if not self._is_local():
             return super()._save_checkpoint_with_step(runner, step, meta)
+        saved = snapshot(self, runner)
+        try:
+            self._save_and_commit(runner, step, meta)
+        except CheckpointSaveError as error:
+            restore(self, runner, saved)
+            self._on_failed_save(runner, error)
+        except BaseException:
+            restore(self, runner, saved)
+            raise
+
+    def _save_and_commit(self, runner: Runner, step: int, meta: dict) -> None:
+        """:meth:`_save_checkpoint_with_step` without the roll-back."""
         outdated: Optional[int] = None
         # the bookkeeping goes into the message hub before the save, as in
         # mmengine, so the checkpoint resumes with the list that holds it
@@ -190,6 +194,8 @@ class AtomicCheckpointHook(CheckpointHook):
         self.last_ckpt = self.file_backend.join_path(self.out_dir,
                                                      ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        ckpt_path = osp.join(self.out_dir, ckpt_filename)
+        existed = osp.lexists(ckpt_path)
         self._write(
             runner,
             self.out_dir,
@@ -202,8 +208,16 @@ class AtomicCheckpointHook(CheckpointHook):
             **self.args)
         if not is_main_process():
             return
-        write_text_atomically(
-            osp.join(runner.work_dir, 'last_checkpoint'), self.last_ckpt)
+        save_file = osp.join(runner.work_dir, 'last_checkpoint')
+        try:
+            write_text_atomically(save_file, self.last_ckpt)
+        except OSError as exc:
+            # the new checkpoint goes too: a failed save changes nothing
+            remove_path(save_file + PART_SUFFIX)
+            if not existed:
+                remove_path(ckpt_path)
+            raise self._save_error(runner, ckpt_path, f'writing {save_file}',
+                                   exc) from exc
         if outdated is not None and outdated != step:
             path = osp.join(self.out_dir, self.filename_tmpl.format(outdated))
             if osp.isfile(path):
@@ -213,7 +227,8 @@ class AtomicCheckpointHook(CheckpointHook):
 
     def _save_best_checkpoint(self, runner: Runner, metrics: dict) -> None:
         """mmengine's best-checkpoint rules; the new best is written
-        atomically and the previous best deleted only after it.
+        atomically and the previous best deleted only after it. A failed
+        write of a best checkpoint changes nothing (see the class).
 
         Args:
             runner (Runner): The runner.
@@ -221,11 +236,39 @@ class AtomicCheckpointHook(CheckpointHook):
         """
         if not self.save_best or not self._is_local():
             return super()._save_best_checkpoint(runner, metrics)
+        saved = snapshot(self, runner)
+        created: List[str] = []  # best checkpoints this call created
+        failed: List[CheckpointSaveError] = []
+
+        def write(runner: Runner, out_dir: str, filename: str, *args,
+                  **kwargs) -> None:
+            path = osp.join(out_dir, filename)
+            existed = osp.lexists(path)
+            try:
+                self._write(runner, out_dir, filename, *args, **kwargs)
+            except CheckpointSaveError as error:
+                failed.append(error)
+                raise
+            if not existed:
+                created.append(path)
+
         backend = self.file_backend
-        self.file_backend = _DeferredRemoval(backend)
+        self.file_backend = DeferredRemoval(backend)
         try:
             super()._save_best_checkpoint(
-                _AtomicSaveRunner(runner, self._write), metrics)
+                AtomicSaveRunner(runner, write), metrics)
+        except CheckpointSaveError as error:
+            if not failed:  # the step checkpoint's, after the new best one
+                if is_main_process():
+                    self.file_backend.flush()
+                raise
+            self.file_backend.pending = []  # the previous best ones stay
+            if is_main_process():
+                for path in created:
+                    remove_path(path)
+            restore(self, runner, saved)
+            self._on_failed_save(runner, error)
+        else:
             if is_main_process():
                 self.file_backend.flush()
         finally:

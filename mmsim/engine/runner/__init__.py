@@ -1,9 +1,11 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 from .cpu_distributed import cpu_model_wrapper_cfg, init_cpu_process_group
 from .dataloader_checks import EmptyDataError
+from .resume_checks import CorruptCheckpointError
 from .sim_runner import SIMRunner
+from .work_dir_lock import WorkDirLock, WorkDirLockedError
 
 __all__ = [
-    'EmptyDataError', 'SIMRunner', 'cpu_model_wrapper_cfg',
-    'init_cpu_process_group'
+    'CorruptCheckpointError', 'EmptyDataError', 'SIMRunner', 'WorkDirLock',
+    'WorkDirLockedError', 'cpu_model_wrapper_cfg', 'init_cpu_process_group'
 ]

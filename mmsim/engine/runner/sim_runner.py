@@ -3,7 +3,7 @@
 from typing import Dict, Optional, Union
 
 import torch
-from mmengine.dist import is_distributed
+from mmengine.dist import is_distributed, is_main_process
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 from mmengine.registry import RUNNERS
@@ -14,11 +14,14 @@ from torch.utils.data import DataLoader
 from .cpu_distributed import cpu_model_wrapper_cfg, init_cpu_process_group
 from .dataloader_checks import (check_annotation_files, check_data_paths,
                                 check_has_batches, check_has_samples)
+from .resume_checks import (check_resume_checkpoint,
+                            newest_complete_checkpoint, set_aside)
+from .work_dir_lock import lock_work_dir
 
 
 @RUNNERS.register_module()
 class SIMRunner(Runner):
-    """:class:`mmengine.runner.Runner`, plus two things a new user needs.
+    """:class:`mmengine.runner.Runner`, plus what a new user needs.
 
     - ``--launcher pytorch`` on a machine without CUDA: the processes join
       a gloo group without mmengine's ``torch.cuda.set_device`` and DDP
@@ -34,6 +37,19 @@ class SIMRunner(Runner):
       annotation file or image folder that does not exist
       (:mod:`.dataloader_checks`), for every loader the runner or a hook
       builds.
+    - ``resume``: a checkpoint that is truncated or damaged (its zip
+      records' CRC-32) is named with what is wrong and never deleted; an
+      automatic resume (``--resume`` without a path) falls back to the
+      newest complete checkpoint (:mod:`.resume_checks`).
+    - One run per work dir: rank 0 takes ``<work_dir>/.mmsim_run.lock``
+      when the runner is built and lets it go when :meth:`train` ends; a
+      second run into a work dir that a live run holds stops at its start
+      with :class:`~.work_dir_lock.WorkDirLockedError` naming that run,
+      a dead run's lock is taken over with a warning
+      (:mod:`.work_dir_lock`). The config's ``work_dir_lock =
+      dict(timeout=300, heartbeat_interval=60)`` (seconds: a lock of
+      another host without a heartbeat for ``timeout`` is stale) sets it,
+      ``work_dir_lock = False`` turns it off.
 
     ``tools/train.py`` builds it. It is registered in mmengine's root
     ``RUNNERS`` (``runner_type='SIMRunner'`` for tools that honour it, in
@@ -57,6 +73,19 @@ class SIMRunner(Runner):
                 not torch.cuda.is_available():
             init_cpu_process_group(self.launcher, env_cfg.get('dist_cfg', {}))
         super().setup_env(env_cfg)
+        # here the work dir exists and the ranks are known, but mmengine
+        # has written nothing yet (log dir, logs, config, checkpoints)
+        self._work_dir_lock = lock_work_dir(
+            self.work_dir, self.cfg.get('work_dir_lock', None))
+
+    def train(self) -> nn.Module:
+        """mmengine's training; the work dir's lock is let go at the end,
+        also when training raises."""
+        try:
+            return super().train()
+        finally:
+            if getattr(self, '_work_dir_lock', None) is not None:
+                self._work_dir_lock.release()
 
     def wrap_model(self, model_wrapper_cfg: Optional[Dict],
                    model: nn.Module) -> nn.Module:
@@ -81,6 +110,35 @@ class SIMRunner(Runner):
             settings = getattr(wrapper, 'base_param_settings', None)
             if settings is not None and lr:
                 settings['lr'] *= wrapper.optimizer.param_groups[0]['lr'] / lr
+
+    def load_or_resume(self) -> None:
+        """mmengine's loading and resuming, with the checkpoint checked
+        first (:mod:`.resume_checks`): a corrupt checkpoint named to
+        ``resume`` stops with the file and what is wrong; an automatic
+        resume skips corrupt newer checkpoints (kept on disk) for the
+        newest complete one, says so and renames each corrupt one to
+        ``<name>.corrupt`` (kept, and not overwritten when the run saves
+        that step again)."""
+        if self._has_loaded or not self._resume:
+            return super().load_or_resume()
+        if self._load_from is not None:
+            check_resume_checkpoint(self._load_from)
+            return super().load_or_resume()
+        path, skipped = newest_complete_checkpoint(self.work_dir)
+        for bad, problem in skipped:
+            kept = set_aside(bad) if is_main_process() else None
+            self.logger.warning(f'Not resuming from {bad}: {problem}' +
+                                (f'; kept as {kept}' if kept else '') + '.')
+        if path is None:
+            self.logger.info(f'No checkpoint in {self.work_dir} to resume '
+                             'from: training starts afresh.')
+            self._has_loaded = True
+            return None
+        self.logger.info(f'Resuming from {path}, the newest complete '
+                         'checkpoint.')
+        self.resume(path)
+        self._has_loaded = True
+        return None
 
     @staticmethod
     def build_dataloader(dataloader: Union[DataLoader, Dict],
