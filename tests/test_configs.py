@@ -24,6 +24,8 @@ def test_config_loads_and_builds(path):
     assert cfg.custom_imports['imports'] == ['mmsim']
     assert 'type' not in cfg.train_cfg  # see README: mmselfsup loop lookup
     assert cfg.model.type == 'SIM'
+    # a preemption notice saves the iteration (docs/multi_gpu.md)
+    assert cfg.default_hooks.preemption == dict(type='PreemptionHook')
     pipeline = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
     assert pipeline[1:] == [
         'SIMTwoViewCrop', 'SIMBlockMaskGenerator', 'PackSelfSupInputs'
