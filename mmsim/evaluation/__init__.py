@@ -3,6 +3,9 @@ from .dense_probe import (confusion_matrix, dense_probe_miou,
                           extract_patch_features, mean_iou,
                           patch_centre_labels)
 from .dense_probe_set import DenseProbeSet, load_dense_probe_set
+from .dense_retrieval import (dense_nn_retrieval, oracle_miou,
+                              patch_class_histograms, pixel_patch_features,
+                              retrieval_miou, standardise)
 from .feature_extraction import (backbone_feature_map, extract_pixel_features,
                                  extract_pooled_features,
                                  pooled_backbone_features)
@@ -21,5 +24,7 @@ __all__ = [
     'predict_logistic_regression', 'DenseProbeSet', 'load_dense_probe_set',
     'patch_centre_labels', 'extract_patch_features', 'confusion_matrix',
     'mean_iou', 'dense_probe_miou', 'build_pretrain_model',
-    'save_initial_checkpoint'
+    'save_initial_checkpoint', 'patch_class_histograms', 'standardise',
+    'dense_nn_retrieval', 'retrieval_miou', 'oracle_miou',
+    'pixel_patch_features'
 ]
