@@ -1,10 +1,9 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 """The lock file of :mod:`.work_dir_lock`: its JSON, reading and writing it
-whole, whether its owner lives, and the heartbeat thread."""
+whole, whether its owner lives, and refreshing its heartbeat."""
 import json
 import logging
 import os
-import threading
 import time
 from typing import Optional, Tuple
 
@@ -86,31 +85,36 @@ class Holding:
         self.owner = owner
         self.pid = os.getpid()
         self.count = 1
-        self.stop = threading.Event()
-        self.thread: Optional[threading.Thread] = None
+        self.last_beat = time.time()
+        self.lost = False  # removed or taken over: no more heartbeats
 
 
-def keep_heartbeat(path: str, holding: Holding, interval: float) -> None:
-    """Refresh the heartbeat until stopped or the lock is no longer ours.
+def refresh_heartbeat(path: str, holding: Holding) -> None:
+    """Rewrite the lock with a new heartbeat if it is still ours; else
+    warn once and stop. Called from the training loop (no thread: a Python
+    thread alive while the DataLoader forks its workers can deadlock the
+    child in CPython's after-fork clean-up, seen with gloo DDP here).
     Between the check and the rename a taker could win only if this run
     already looked stale (heartbeat older than the timeout)."""
-    while not holding.stop.wait(interval):
-        owner = read_lock(path)[1]
-        if owner is None or owner.get('token') != holding.owner['token']:
-            print_log(
-                f'The work dir lock {path} is no longer this run\'s (removed '
-                'or taken over); stopped refreshing it.',
-                logger='current',
-                level=logging.WARNING)
-            return
-        holding.owner['heartbeat'] = time.time()
-        try:
-            write_lock(path, holding.owner)
-        except OSError:  # a full or flaky disk: try again next beat
-            pass
+    if holding.lost:
+        return
+    owner = read_lock(path)[1]
+    if owner is None or owner.get('token') != holding.owner['token']:
+        holding.lost = True
+        print_log(
+            f'The work dir lock {path} is no longer this run\'s (removed '
+            'or taken over); stopped refreshing it.',
+            logger='current',
+            level=logging.WARNING)
+        return
+    holding.owner['heartbeat'] = holding.last_beat = time.time()
+    try:
+        write_lock(path, holding.owner)
+    except OSError:  # a full or flaky disk: try again next beat
+        pass
 
 
 __all__ = [
     'format_time', 'slurm_job', 'pid_alive', 'parse_lock', 'read_lock',
-    'write_lock', 'Holding', 'keep_heartbeat'
+    'write_lock', 'Holding', 'refresh_heartbeat'
 ]

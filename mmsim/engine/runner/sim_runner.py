@@ -4,6 +4,7 @@ from typing import Dict, Optional, Union
 
 import torch
 from mmengine.dist import is_distributed, is_main_process
+from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 from mmengine.registry import RUNNERS
@@ -17,6 +18,22 @@ from .dataloader_checks import (check_annotation_files, check_data_paths,
 from .resume_checks import (check_resume_checkpoint,
                             newest_complete_checkpoint, set_aside)
 from .work_dir_lock import lock_work_dir
+
+
+class _LockHeartbeatHook(Hook):
+    """Calls the work dir lock's :meth:`~.WorkDirLock.beat` after every
+    training iteration and epoch."""
+
+    priority = 'LOWEST'
+
+    def __init__(self, lock) -> None:
+        self.lock = lock
+
+    def after_train_iter(self, runner, *args, **kwargs) -> None:
+        self.lock.beat()
+
+    def after_train_epoch(self, runner) -> None:
+        self.lock.beat()
 
 
 @RUNNERS.register_module()
@@ -77,6 +94,14 @@ class SIMRunner(Runner):
         # has written nothing yet (log dir, logs, config, checkpoints)
         self._work_dir_lock = lock_work_dir(
             self.work_dir, self.cfg.get('work_dir_lock', None))
+
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        """mmengine's hooks, and one that refreshes the work dir lock's
+        heartbeat between iterations (no thread: see
+        :func:`.lock_file.refresh_heartbeat`)."""
+        super().register_hooks(default_hooks, custom_hooks)
+        if getattr(self, '_work_dir_lock', None) is not None:
+            self.register_hook(_LockHeartbeatHook(self._work_dir_lock))
 
     def train(self) -> nn.Module:
         """mmengine's training; the work dir's lock is let go at the end,

@@ -24,8 +24,8 @@ from mmengine.dist import (broadcast_object_list, get_world_size,
                            is_main_process)
 from mmengine.logging import print_log
 
-from .lock_file import (Holding, format_time, keep_heartbeat, pid_alive,
-                        read_lock, slurm_job, write_lock)
+from .lock_file import (Holding, format_time, pid_alive, read_lock,
+                        refresh_heartbeat, slurm_job, write_lock)
 
 LOCK_FILENAME = '.mmsim_run.lock'
 
@@ -38,8 +38,10 @@ class WorkDirLock:
     """The lock ``<work_dir>/.mmsim_run.lock`` of one training run.
 
     The file holds JSON: ``pid``, ``hostname``, ``start_time``,
-    ``command``, ``heartbeat`` (refreshed every ``heartbeat_interval``
-    seconds by a daemon thread), ``slurm_job`` (``[SLURM_JOB_ID,
+    ``command``, ``heartbeat`` (refreshed at most every
+    ``heartbeat_interval`` seconds by :meth:`beat`, which SIMRunner calls
+    between iterations; a long evaluation of more than ``timeout`` makes
+    the run look stale to another host), ``slurm_job`` (``[SLURM_JOB_ID,
     SLURM_RESTART_COUNT]`` or null) and a ``token`` naming this hold. A
     lock is live if its pid exists on this host, or, taken on another
     host, if its heartbeat is younger than ``timeout``; a live lock of
@@ -107,16 +109,18 @@ class WorkDirLock:
                 holding.count += 1
             else:
                 holding = Holding(self._take())
-                holding.thread = threading.Thread(
-                    target=keep_heartbeat,
-                    args=(self.path, holding, self.heartbeat_interval),
-                    name='mmsim-work-dir-lock',
-                    daemon=True)
-                holding.thread.start()
                 self._holdings[key] = holding
         self._holding = holding
         atexit.register(self.release)
         return self
+
+    def beat(self) -> None:
+        """Refresh the heartbeat once ``heartbeat_interval`` has passed
+        (SIMRunner calls it after every training iteration and epoch)."""
+        holding = self._holding
+        if holding is not None and \
+                time.time() - holding.last_beat >= self.heartbeat_interval:
+            refresh_heartbeat(self.path, holding)
 
     def release(self) -> None:
         """Let go; the last holder of this process stops the heartbeat and
@@ -132,9 +136,6 @@ class WorkDirLock:
             key = osp.realpath(self.path)
             if self._holdings.get(key) is holding:
                 del self._holdings[key]
-        holding.stop.set()
-        if holding.thread is not None:
-            holding.thread.join(timeout=10)
         owner = read_lock(self.path)[1]
         if owner is not None and owner.get('token') == holding.owner['token']:
             try:

@@ -221,12 +221,16 @@ def test_unreadable_lock_is_stale_after_the_timeout(tmp_path, logged):
 
 
 def test_heartbeat_is_refreshed(tmp_path):
-    """The daemon thread rewrites the heartbeat every interval."""
+    """``beat()`` (SIMRunner calls it between iterations) rewrites the
+    heartbeat once the interval has passed, and not before."""
     lock = WorkDirLock(
-        str(tmp_path), timeout=5, heartbeat_interval=0.1).acquire()
+        str(tmp_path), timeout=5, heartbeat_interval=0.2).acquire()
     try:
         first = _owner(tmp_path)['heartbeat']
-        time.sleep(0.5)
+        lock.beat()
+        assert _owner(tmp_path)['heartbeat'] == first
+        time.sleep(0.25)
+        lock.beat()
         assert _owner(tmp_path)['heartbeat'] > first
     finally:
         lock.release()
@@ -238,7 +242,9 @@ def test_release_leaves_another_runs_lock(tmp_path, logged):
     lock = WorkDirLock(
         str(tmp_path), timeout=5, heartbeat_interval=0.1).acquire()
     _write_lock(tmp_path, 1, 'other-node')
-    time.sleep(0.4)
+    time.sleep(0.15)
+    lock.beat()
+    lock.beat()  # warned once
     lock.release()
     assert _owner(tmp_path)['token'] == 'theirs'
     assert len(logged) == 1 and 'no longer this run' in logged[0][1]
