@@ -9,6 +9,7 @@
 _base_ = [
     'mmcls::_base_/datasets/imagenet_bs64_swin_224.py',
     'mmcls::_base_/default_runtime.py',
+    '_base_/fine-tune_adamw-coslr-100e_in1k_schedule.py',
 ]
 custom_imports = dict(imports=['mmsim'], allow_failed_imports=False)
 
@@ -62,28 +63,6 @@ optim_wrapper = dict(
             '.cls_token': dict(decay_mult=0.),
             '.pos_embed': dict(decay_mult=0.)
         }))
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-4,
-        by_epoch=True,
-        begin=0,
-        end=5,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=95,
-        eta_min=1e-6,
-        by_epoch=True,
-        begin=5,
-        end=100,
-        convert_to_iter_based=True)
-]
-train_cfg = dict(by_epoch=True, max_epochs=100, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
-auto_scale_lr = dict(base_batch_size=1024)
-
 default_hooks = dict(
     checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=3))
 randomness = dict(seed=0, diff_rank_seed=True)

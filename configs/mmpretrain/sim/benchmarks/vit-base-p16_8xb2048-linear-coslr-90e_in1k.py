@@ -16,6 +16,8 @@
 _base_ = [
     'mmpretrain::_base_/datasets/imagenet_bs64_swin_224.py',
     'mmpretrain::_base_/default_runtime.py',
+    '../../../benchmarks/classification/imagenet/_base_/'
+    'linear-probe_lars-coslr-90e_in1k_schedule.py',
 ]
 custom_imports = dict(imports=['mmsim'], allow_failed_imports=False)
 
@@ -65,29 +67,6 @@ optim_wrapper = dict(
     optimizer=dict(
         type='LARS', lr=0.1 * 16384 / 256, weight_decay=0., momentum=0.9),
     paramwise_cfg=dict(custom_keys={'.bias': dict(lars_exclude=True)}))
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-4,
-        by_epoch=True,
-        begin=0,
-        end=10,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=80,
-        eta_min=0.,
-        by_epoch=True,
-        begin=10,
-        end=90,
-        convert_to_iter_based=True)
-]
-train_cfg = dict(by_epoch=True, max_epochs=90, val_interval=10)
-val_cfg = dict()
-test_cfg = dict()
-# `--auto-scale-lr` rescales from 16384 if the total batch differs.
-auto_scale_lr = dict(base_batch_size=16384)
-
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
     checkpoint=dict(
