@@ -69,7 +69,9 @@ def checkpoint_problem(path: str) -> Optional[str]:
 
 def _candidates(work_dir: str) -> List[str]:
     """The file ``last_checkpoint`` names, then ``epoch_N`` / ``iter_N``
-    checkpoints of the folder, newest step first."""
+    checkpoints of the folder, most recently written first (an epoch
+    number and an iteration number, e.g. of a preemption, do not compare;
+    the step breaks ties)."""
     paths = []
     record = osp.join(work_dir, 'last_checkpoint')
     if osp.isfile(record):
@@ -81,7 +83,7 @@ def _candidates(work_dir: str) -> List[str]:
     for path in glob.glob(osp.join(work_dir, '*.pth')):
         match = _STEP_NAME.match(osp.basename(path))
         if match:
-            stepped.append((int(match.group(1)), osp.getmtime(path), path))
+            stepped.append((osp.getmtime(path), int(match.group(1)), path))
     for _, _, path in sorted(stepped, reverse=True):
         if not any(osp.abspath(path) == osp.abspath(p) for p in paths):
             paths.append(path)

@@ -3,6 +3,7 @@
 file given to ``resume`` is named and kept; an automatic resume falls back
 to the newest complete checkpoint and sets the bad one aside."""
 import glob
+import os
 import os.path as osp
 import shutil
 import zipfile
@@ -11,7 +12,8 @@ import pytest
 import torch
 
 from mmsim.engine import CorruptCheckpointError, SIMRunner
-from mmsim.engine.runner.resume_checks import checkpoint_problem
+from mmsim.engine.runner.resume_checks import (checkpoint_problem,
+                                               newest_complete_checkpoint)
 from tests.test_engine.test_sim_runner import tiny_cfg
 
 EPOCHS, ITERS_PER_EPOCH = 3, 4  # 32 images, batch 8
@@ -145,3 +147,21 @@ def test_no_complete_checkpoint_stops_and_deletes_nothing(
     assert newest in message and older in message
     assert 'none was deleted' in message
     assert osp.exists(newest) and osp.exists(older)
+
+
+def test_fallback_takes_the_most_recent_not_the_largest_number(tmp_path):
+    """An old preemption's iter_9.pth and a newer epoch_4.pth beside a
+    damaged epoch_5.pth (named by last_checkpoint): the fallback is
+    epoch_4.pth, the most recently written, although 9 > 4."""
+    for age, name in ((300, 'iter_9.pth'), (200, 'epoch_4.pth'),
+                      (100, 'epoch_5.pth')):
+        path = str(tmp_path / name)
+        torch.save(dict(state_dict={}, meta={}), path)
+        stamp = os.path.getmtime(path) - age
+        os.utime(path, (stamp, stamp))
+    newest = str(tmp_path / 'epoch_5.pth')
+    _truncate(newest)
+    (tmp_path / 'last_checkpoint').write_text(newest)
+    path, skipped = newest_complete_checkpoint(str(tmp_path))
+    assert path == str(tmp_path / 'epoch_4.pth')
+    assert [p for p, _ in skipped] == [newest]
