@@ -16,15 +16,16 @@ from tests._shapes_data import shapes_folder
 #: in its own environment): the model, its layers, the block mask, the
 #: engine (hooks, runner, optimiser constructor), training through
 #: tools/train.py and ``mim train`` (resume after a kill, 2 gloo
-#: processes = 1) and the
-#: cross-host tests. The rest (transfer, evaluation tools, replay, docs)
+#: processes = 1), the cross-host tests and the GPU check's reduced run
+#: (the GPU check runs the mmpretrain host). The rest (transfer, evaluation tools, replay, docs)
 #: builds mmselfsup's or mmcls's configs and APIs by name.
 BOTH_HOSTS = ('test_models', 'test_layers', 'test_hosts', 'test_engine',
               'test_datasets/test_transforms/test_block_mask.py',
               'test_tools/test_train.py', 'test_tools/test_kill_and_resume.py',
               'test_tools/test_two_processes_equal_one.py',
               'test_tools/test_launch_commands.py',
-              'test_tools/test_preemption.py')
+              'test_tools/test_preemption.py',
+              'test_benchmarks/test_gpu_check.py')
 
 
 def pytest_ignore_collect(collection_path, config):

@@ -20,7 +20,8 @@ def _read(*parts):
 
 
 def test_ci_runs_the_suite_without_the_slow_tests():
-    assert 'tools/test.sh' in _read('.ci', 'run')
+    assert 'MMSIM_STACK=all bash tools/test.sh' in _read('.ci', 'run')
+    assert 'MMSIM_STACK=all bash tools/test.sh' in _read('README.md')
     assert '-m "not slow"' in _read('tools', 'test.sh')
     assert 'slow:' in _read('setup.cfg')  # the marker is registered
 

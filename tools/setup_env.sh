@@ -4,6 +4,12 @@
 # install mmsim in editable mode:
 #   MMSIM_HOST=mmselfsup (default): `.venv`, mmselfsup 1.0.0 + mmcls 1.0.0rc6
 #   MMSIM_HOST=mmpretrain:          `.venv-mmpretrain`, mmpretrain 1.2.0
+# both on the frozen stack (torch 2.0.1, mmcv 2.0.1), or, with
+#   MMSIM_STACK=current:            `.venv-current`, mmpretrain 1.2.0 on
+#                                   torch 2.11.0, mmcv 2.1.0 (tools/
+#                                   constraints-current.txt)
+# mmselfsup 1.0.0 refuses mmcv >= 2.1, and mmcv 2.0 compiles against no torch
+# past 2.0: the current stack has the mmpretrain host only.
 # Two environments because the hosts cannot share one: with mmdet installed,
 # `import mmdet.models` imports mmpretrain's models when mmpretrain is
 # installed, and mmselfsup's models then fail to register (`KeyError:
@@ -19,28 +25,55 @@
 # Every pip call gets the constraints file, so nothing upgrades numpy to 2.x.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-host="${MMSIM_HOST:-mmselfsup}"
+stack="${MMSIM_STACK:-frozen}"
+case "$stack" in
+  frozen) torch_pkgs=(torch==2.0.1 torchvision==0.15.2); mmcv_version=2.0.1
+          constraints="$root/tools/constraints.txt"; host="${MMSIM_HOST:-mmselfsup}" ;;
+  current) torch_pkgs=(torch==2.11.0 torchvision==0.26.0); mmcv_version=2.1.0
+           constraints="$root/tools/constraints-current.txt"; host="${MMSIM_HOST:-mmpretrain}"
+           if [ "$host" != mmpretrain ]; then
+             echo "[setup_env] MMSIM_STACK=current has the mmpretrain host only (mmselfsup 1.0.0 refuses mmcv >= 2.1), got MMSIM_HOST=$host" >&2; exit 2
+           fi ;;
+  *) echo "[setup_env] MMSIM_STACK must be frozen or current, got '$stack'" >&2; exit 2 ;;
+esac
 case "$host" in
   mmselfsup) host_pkgs=(mmcls==1.0.0rc6 mmselfsup==1.0.0); default_venv="$root/.venv" ;;
   mmpretrain) host_pkgs=(mmpretrain==1.2.0); default_venv="$root/.venv-mmpretrain" ;;
   *) echo "[setup_env] MMSIM_HOST must be mmselfsup or mmpretrain, got '$host'" >&2; exit 2 ;;
 esac
+[ "$stack" = current ] && default_venv="$root/.venv-current"
 venv="${MMSIM_VENV:-$default_venv}"
 py="${PYTHON:-python3.11}"
 command -v "$py" >/dev/null 2>&1 || py=python3
 stamp="$venv/.mmsim-stamp"
-want="$( (echo "$host"; cat "$root/tools/setup_env.sh" "$root/tools/constraints.txt" "$root/setup.cfg") | sha256sum | cut -d' ' -f1)"
+want="$( (echo "$stack $host"; cat "$root/tools/setup_env.sh" "$constraints" "$root/setup.cfg") | sha256sum | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
-echo "[setup_env] creating $venv for $host (first run on a machine takes ~10-15 min: mmcv compiles)" >&2
+echo "[setup_env] creating $venv for $host on the $stack stack (first run on a machine takes ~10-15 min: mmcv compiles)" >&2
 t0=$(date +%s)
 [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
-pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q -c "$root/tools/constraints.txt")
+pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q -c "$constraints")
 "${pip[@]}" "pip<24.1" "setuptools<70" wheel
-"${pip[@]}" torch==2.0.1 torchvision==0.15.2 "numpy<2"
+"${pip[@]}" "${torch_pkgs[@]}" "numpy<2"
 if ! "$venv/bin/python" -c "import mmcv, mmcv.ops" 2>/dev/null; then
-  MAX_JOBS="${MAX_JOBS:-2}" "${pip[@]}" --no-build-isolation mmcv==2.0.1
+  if [ "$stack" = frozen ]; then
+    MAX_JOBS="${MAX_JOBS:-2}" "${pip[@]}" --no-build-isolation mmcv==$mmcv_version
+  else
+    # pip's wheel cache keys a built mmcv on mmcv's version, not on the torch
+    # it was compiled against (a wheel built for another torch then fails at
+    # `import mmcv.ops`: undefined symbol), so build once per torch into a
+    # folder of its own inside pip's cache directory and install from there.
+    torch_version="$("$venv/bin/python" -c 'import torch; print(torch.__version__)')"
+    wheels="$("$venv/bin/python" -m pip cache dir)/mmsim-wheels/torch-$torch_version"
+    if ! ls "$wheels"/mmcv-$mmcv_version-*.whl >/dev/null 2>&1; then
+      mkdir -p "$wheels"
+      MAX_JOBS="${MAX_JOBS:-2}" "$venv/bin/python" -m pip wheel --disable-pip-version-check -q \
+        -c "$constraints" --no-build-isolation --no-deps --no-cache-dir -w "$wheels" mmcv==$mmcv_version
+    fi
+    "${pip[@]}" "$wheels"/mmcv-$mmcv_version-*.whl
+  fi
+  "$venv/bin/python" -c "import mmcv.ops" || { echo "[setup_env] mmcv.ops does not import in $venv" >&2; exit 1; }
 fi
 "${pip[@]}" mmengine==0.10.7 "${host_pkgs[@]}" mmdet==3.3.0 openmim==0.3.9 \
   "pycocotools>=2.0,<2.1" pytest pytest-timeout matplotlib \

@@ -7,31 +7,45 @@ encoder size changed, so each runs its real model, data preprocessor,
 train pipeline and optimiser wrapper.
 """
 import copy
+import importlib
 import os.path as osp
 from typing import Dict, List
 
-import mmselfsup
 from mmengine.config import Config
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-MMSELFSUP_CONFIGS = osp.join(
-    osp.dirname(mmselfsup.__file__), '.mim', 'configs', 'selfsup')
 
-#: Config file of each compared method (ViT-B form).
-CONFIG_FILES: Dict[str, str] = {
-    'sim_release':
-    osp.join(REPO_ROOT, 'configs', 'sim',
-             'sim_vit-base-p16_16xb256-amp-coslr-1600e_in1k.py'),
-    'sim_paper':
-    osp.join(REPO_ROOT, 'configs', 'sim',
-             'sim-global-dense_vit-base-p16_16xb256-amp-coslr-400e_in1k.py'),
-    'mae':
-    osp.join(MMSELFSUP_CONFIGS, 'mae',
-             'mae_vit-base-p16_8xb512-amp-coslr-1600e_in1k.py'),
-    'mocov3':
-    osp.join(MMSELFSUP_CONFIGS, 'mocov3',
-             'mocov3_vit-base-p16_16xb256-amp-coslr-300e_in1k.py'),
-}
+
+def _host_configs(host: str) -> str:
+    """The folder of a host package's own self-supervised configs."""
+    package = importlib.import_module(host)
+    configs = osp.join(osp.dirname(package.__file__), '.mim', 'configs')
+    return osp.join(configs, 'selfsup') if host == 'mmselfsup' else configs
+
+
+def config_files(host: str = 'mmselfsup') -> Dict[str, str]:
+    """Config file of each compared method (ViT-B form) in ``host``: SIM
+    from this repository (``configs/sim`` or ``configs/mmpretrain/sim``),
+    MAE and MoCo v3 from the host's own ``.mim/configs``."""
+    sim = osp.join(REPO_ROOT, 'configs', *(('mmpretrain', )
+                                            if host == 'mmpretrain' else ()),
+                   'sim')
+    theirs = _host_configs(host)
+    return {
+        'sim_release':
+        osp.join(sim, 'sim_vit-base-p16_16xb256-amp-coslr-1600e_in1k.py'),
+        'sim_paper':
+        osp.join(
+            sim,
+            'sim-global-dense_vit-base-p16_16xb256-amp-coslr-400e_in1k.py'),
+        'mae':
+        osp.join(theirs, 'mae',
+                 'mae_vit-base-p16_8xb512-amp-coslr-1600e_in1k.py'),
+        'mocov3':
+        osp.join(theirs, 'mocov3',
+                 'mocov3_vit-base-p16_16xb256-amp-coslr-300e_in1k.py'),
+    }
+
 
 #: Display names of the methods.
 METHOD_NAMES: Dict[str, str] = {
@@ -74,23 +88,27 @@ SIM_NECKS: Dict[str, dict] = {
 }
 
 
-def method_config(method: str, encoder: str) -> Config:
+def method_config(method: str,
+                  encoder: str,
+                  host: str = 'mmselfsup') -> Config:
     """The config of ``method`` with its encoder set to ``encoder``.
 
     Args:
-        method (str): A key of :data:`CONFIG_FILES`.
+        method (str): A key of :func:`config_files`.
         encoder (str): A key of :data:`ENCODERS`.
+        host (str): ``mmselfsup`` or ``mmpretrain`` (whose configs).
 
     Returns:
         mmengine.Config: The full config (model, pipeline, optim wrapper).
     """
-    if method not in CONFIG_FILES:
+    files = config_files(host)
+    if method not in files:
         raise KeyError(f'unknown method {method!r}; expected one of '
-                       f'{sorted(CONFIG_FILES)}')
+                       f'{sorted(files)}')
     if encoder not in ENCODERS:
         raise KeyError(f'unknown encoder {encoder!r}; expected one of '
                        f'{sorted(ENCODERS)}')
-    cfg = Config.fromfile(CONFIG_FILES[method])
+    cfg = Config.fromfile(files[method])
     arch = copy.deepcopy(ENCODERS[encoder])
     width = arch['embed_dims']
     model = cfg.model

@@ -149,15 +149,27 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def spawn(task: Dict, timeout: int) -> Dict:
-    """Run one task in a fresh ``worker`` process; its result or error."""
+def spawn(task: Dict,
+          timeout: int,
+          python: Optional[str] = None,
+          env: Optional[Dict[str, str]] = None) -> Dict:
+    """Run one task in a fresh ``worker`` process; its result or error.
+
+    Args:
+        task (dict): The worker's task.
+        timeout (int): Seconds.
+        python (str, optional): Interpreter (default: this one), e.g.
+            another stack's environment.
+        env (dict, optional): Variables added to this process's.
+    """
     cmd = [
-        sys.executable, '-m', 'benchmarks.training_cost.worker',
+        python or sys.executable, '-m', 'benchmarks.training_cost.worker',
         json.dumps(task)
     ]
     try:
         proc = subprocess.run(
             cmd,
+            env=dict(os.environ, **(env or {})),
             cwd=REPO_ROOT,
             capture_output=True,
             text=True,

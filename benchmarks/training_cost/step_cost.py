@@ -14,38 +14,14 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
-from mmengine.dataset import Compose, default_collate
 from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
 from . import ablations
+from .batches import make_batch
 from .memory import current_rss_mib, peak_rss_mib, reset_peak_rss
 from .models import cpu_optim_wrapper_cfg, method_config, train_pipeline
-
-
-def make_batch(pipeline_cfg: List[dict], image_paths: Sequence[str],
-               batch_size: int) -> dict:
-    """Run a train pipeline on ``batch_size`` images and collate them.
-
-    Args:
-        pipeline_cfg (list[dict]): A config's train pipeline.
-        image_paths (Sequence[str]): JPEGs (cycled if fewer than the batch).
-        batch_size (int): Samples.
-
-    Returns:
-        dict: ``inputs`` (list of (B, 3, H, W) uint8 views) and
-        ``data_samples``, as mmengine's ``default_collate`` returns them.
-    """
-    pipeline = Compose(pipeline_cfg)
-    samples = []
-    for index in range(batch_size):
-        sample = pipeline(dict(img_path=image_paths[index % len(image_paths)]))
-        if sample is None:
-            raise RuntimeError('the train pipeline dropped '
-                               f'{image_paths[index % len(image_paths)]}')
-        samples.append(sample)
-    return default_collate(samples)
 
 
 def _sync(device: str) -> None:
@@ -63,7 +39,9 @@ def measure_step_cost(method: str,
                       variant: str = 'baseline',
                       time_ema: bool = False,
                       seed: int = 0,
-                      profile_rows: Optional[int] = None) -> Dict:
+                      profile_rows: Optional[int] = None,
+                      host: str = 'mmselfsup',
+                      compile_step: bool = False) -> Dict:
     """Build a method from its config and time its training steps.
 
     Args:
@@ -81,6 +59,11 @@ def measure_step_cost(method: str,
         profile_rows (int, optional): Profile one extra step with
             ``torch.profiler`` and return its top operators by self CPU
             time.
+        host (str): ``mmselfsup`` or ``mmpretrain``: whose configs and
+            registries build the method.
+        compile_step (bool): Compile the model's ``train_step`` with
+            ``torch.compile`` (as mmengine's ``compile=True`` does); the
+            warm-up steps then include the compilation.
 
     Returns:
         dict: ``step_s`` (list of seconds per timed step), ``peak_mib``
@@ -89,21 +72,21 @@ def measure_step_cost(method: str,
         GPU; before the model is built),
         ``losses`` and optional ``ema`` / ``profile``.
     """
-    init_default_scope('mmselfsup')
+    init_default_scope(host)
     import mmsim  # noqa: F401  (registers SIM's components)
+    from mmsim.hosts import host as host_adapter
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
     base_mib = current_rss_mib() if device == 'cpu' else \
         torch.cuda.memory_allocated() / 1024.**2
     reset_peak_rss()
-    cfg = method_config(method, encoder)
+    cfg = method_config(method, encoder, host)
     if variant != 'baseline':
         if not method.startswith('sim'):
             raise ValueError(f'ablation {variant!r} applies to SIM only')
         ablations.apply_to_config(cfg, variant)
-    from mmselfsup.registry import MODELS
-    model = MODELS.build(cfg.model)
+    model = host_adapter().MODELS.build(cfg.model)
     model.init_weights()
     model.to(device)
     model.train()
@@ -111,6 +94,8 @@ def measure_step_cost(method: str,
     optim_wrapper = build_optim_wrapper(model,
                                         cpu_optim_wrapper_cfg(cfg, device))
     batch = make_batch(train_pipeline(cfg), image_paths, batch_size)
+    if compile_step:
+        model.train_step = torch.compile(model.train_step)
 
     hub = MessageHub.get_current_instance()
     total = warmup + steps + (1 if profile_rows else 0)

@@ -1,0 +1,2 @@
+# Copyright (c) mmsim contributors. All rights reserved.
+

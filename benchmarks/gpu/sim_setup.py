@@ -1,0 +1,137 @@
+# Copyright (c) mmsim contributors. All rights reserved.
+"""SIM as the recipe config builds it, for the GPU check.
+
+The model, its data preprocessor, train pipeline and optimiser wrapper all
+come from one pre-training config (by default the ViT-B release recipe of
+the host the process runs), so the check times the same step a user's run
+takes. ``reduced`` swaps in a 1-block, 64-wide encoder and neck for the
+CPU run the tests make.
+"""
+import copy
+import os.path as osp
+from typing import Optional, Tuple
+
+import torch
+from mmengine.config import Config
+from mmengine.logging import MessageHub
+from mmengine.optim import OptimWrapper, build_optim_wrapper
+from mmengine.registry import DefaultScope
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+#: The ViT-B release recipe of each host.
+RECIPES = dict(
+    mmselfsup=osp.join(REPO, 'configs', 'sim',
+                       'sim_vit-base-p16_16xb256-amp-coslr-1600e_in1k.py'),
+    mmpretrain=osp.join(REPO, 'configs', 'mmpretrain', 'sim',
+                        'sim_vit-base-p16_16xb256-amp-coslr-1600e_in1k.py'))
+
+#: Encoder and neck of the reduced (CPU test) model.
+REDUCED_ENCODER = dict(
+    embed_dims=64, num_layers=1, num_heads=2, feedforward_channels=128)
+REDUCED_NECK = dict(
+    in_channels=64,
+    embed_dims=64,
+    num_heads=2,
+    num_projector_layers=1,
+    num_predictor_layers=1)
+
+#: Names of the precisions, and the dtype each autocasts to.
+PRECISIONS = dict(bf16=torch.bfloat16, fp16=torch.float16, fp32=None)
+
+
+def host_name() -> str:
+    """The host toolbox mmsim registers in (importing mmsim and it)."""
+    import mmsim  # noqa: F401  (registers SIM's components)
+    from mmsim.hosts import host
+    return host().NAME
+
+
+def load_config(config: Optional[str] = None, reduced: bool = False) -> Config:
+    """The pre-training config (default: the host's ViT-B recipe).
+
+    Args:
+        config (str, optional): A SIM pre-training config file.
+        reduced (bool): Swap in the 1-block encoder and neck.
+
+    Returns:
+        Config: The config.
+    """
+    cfg = Config.fromfile(config or RECIPES[host_name()])
+    if cfg.model.get('type') != 'SIM':
+        raise ValueError(f'{config}: model.type is '
+                         f"{cfg.model.get('type')!r}; the GPU check times "
+                         'SIM pre-training configs')
+    if reduced:
+        cfg.model.backbone.arch = copy.deepcopy(REDUCED_ENCODER)
+        cfg.model.neck.update(copy.deepcopy(REDUCED_NECK))
+    return cfg
+
+
+def build_model(cfg: Config, device: str) -> torch.nn.Module:
+    """SIM from ``cfg.model``, initialised, in train mode on ``device``."""
+    from mmsim.hosts import host
+    with DefaultScope.overwrite_default_scope(host_name()):
+        model = host().MODELS.build(copy.deepcopy(cfg.model))
+    model.init_weights()
+    return model.to(device).train()
+
+
+def build_wrapper(model: torch.nn.Module, cfg: Config, precision: str,
+                  clip_grad: bool = True) -> OptimWrapper:
+    """The config's optimiser (its parameter-wise settings) in an
+    ``AmpOptimWrapper`` of ``precision`` (bf16, fp16: dynamic loss
+    scale) or an fp32 ``OptimWrapper``.
+
+    Args:
+        model (nn.Module): The model.
+        cfg (Config): Its config.
+        precision (str): A key of :data:`PRECISIONS`.
+        clip_grad (bool): Keep the config's gradient clipping (mmengine
+            reads the gradient norm on the host when it clips).
+
+    Returns:
+        OptimWrapper: The wrapper.
+    """
+    wrapper = copy.deepcopy(cfg.optim_wrapper)
+    wrapper.pop('loss_scale', None)
+    wrapper.pop('dtype', None)
+    if not clip_grad:
+        wrapper.pop('clip_grad', None)
+    if precision == 'fp32':
+        wrapper['type'] = 'OptimWrapper'
+    else:
+        wrapper.update(
+            type='AmpOptimWrapper',
+            dtype='bfloat16' if precision == 'bf16' else 'float16',
+            loss_scale='dynamic')
+    return build_optim_wrapper(model, wrapper)
+
+
+def runner_iteration(iteration: int, max_iters: int = 100000) -> None:
+    """Publish the iteration as mmengine's runner does, so the model runs
+    its in-runner path (checks kept on the device, no host reads)."""
+    hub = MessageHub.get_current_instance()
+    hub.update_info('iter', iteration)
+    hub.update_info('max_iters', max_iters)
+
+
+def base_batch(cfg: Config, image_dir: str, num_images: int) -> dict:
+    """``num_images`` generated JPEGs through the config's train pipeline,
+    collated (tile with ``batches.tile_batch`` to any batch size)."""
+    from benchmarks.training_cost.batches import make_batch
+    from benchmarks.training_cost.images import generate_jpegs
+    paths = generate_jpegs(image_dir, num_images)
+    with DefaultScope.overwrite_default_scope(host_name()):
+        return make_batch(cfg.train_dataloader.dataset.pipeline, paths,
+                          num_images)
+
+
+def model_inputs(model: torch.nn.Module,
+                 batch: dict) -> Tuple[list, list]:
+    """``(inputs, data_samples)`` on the model's device from its data
+    preprocessor (the hosts' return a tuple / a dict)."""
+    data = model.data_preprocessor(batch, True)
+    if isinstance(data, dict):
+        return data['inputs'], data['data_samples']
+    return data
