@@ -5,9 +5,11 @@
   against fp32, from the same weights and the same random draws.
 - :func:`host_sync_check`: a training step under
   ``torch.cuda.set_sync_debug_mode('error')`` (any wait of the host for
-  the device raises), with a wrapper without clipping (mmengine's clipping
-  reads the norm on the host: that one is mmengine's) and, reported
-  separately, with the config's own wrapper.
+  the device raises), in fp32 and under bf16 autocast, with the config's
+  optimiser in a plain wrapper (no clipping: mmengine reads the clipped
+  norm on the host; no loss scaler: torch's ``GradScaler.step`` reads its
+  inf check on the host; bf16 needs none) and, reported separately, with
+  the config's own ``AmpOptimWrapper`` (which syncs in those two places).
 - :func:`overflow_check`: an fp16 step whose gradients overflow (the loss
   multiplied by inf before backward) must be skipped by the GradScaler:
   weights unchanged and finite, the scale halved; the next step trains.
@@ -19,6 +21,9 @@ from typing import Dict, Optional
 import torch
 
 from .sim_setup import PRECISIONS, model_inputs, runner_iteration
+
+#: The host-sync checks, in the order of the report.
+SYNC_CHECKS = ('host_sync_fp32', 'host_sync_bf16', 'host_sync_config_wrapper')
 
 
 def _loss(model: torch.nn.Module, batch: dict,
@@ -73,20 +78,34 @@ def _first_foreign_frame(error: BaseException) -> str:
     return f'{frame.filename}:{frame.lineno} ({frame.name})'
 
 
-def host_sync_check(model: torch.nn.Module, wrapper, batch: dict,
-                    iteration: int) -> Dict:
+def host_sync_check(model: torch.nn.Module,
+                    wrapper,
+                    batch: dict,
+                    iteration: int,
+                    autocast_dtype: Optional[torch.dtype] = None) -> Dict:
     """One training step under ``set_sync_debug_mode('error')``, inputs
     already on the device (the copy is not the step).
+
+    Args:
+        model (nn.Module): SIM on the GPU (one step already taken: the
+            first reads the mask count once per run).
+        wrapper (OptimWrapper): Its optimiser wrapper.
+        batch (dict): A collated batch.
+        iteration (int): Runner iteration of the step.
+        autocast_dtype (torch.dtype, optional): Autocast the forward to it
+            (besides what the wrapper's own context does).
 
     Returns:
         dict: ``ok`` and, if a sync happened, ``error`` and ``where``.
     """
     runner_iteration(iteration)
     inputs, samples = model_inputs(model, batch)
+    autocast = contextlib.nullcontext() if autocast_dtype is None else \
+        torch.autocast('cuda', dtype=autocast_dtype)
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode('error')
     try:
-        with wrapper.optim_context(model):
+        with wrapper.optim_context(model), autocast:
             losses = model(inputs, samples, mode='loss')
         loss, _ = model.parse_losses(losses)
         wrapper.update_params(loss)

@@ -147,21 +147,24 @@ def run_checks(cfg, base: dict, args) -> Dict:
         model, small, args.device)
     if not args.device.startswith('cuda'):
         reason = 'needs a CUDA device'
-        checks.update(
-            host_sync_no_clip=dict(skipped=reason),
-            host_sync_config_wrapper=dict(skipped=reason),
-            fp16_overflow=dict(skipped=reason))
+        checks.update({
+            name: dict(skipped=reason)
+            for name in amp_checks.SYNC_CHECKS + ('fp16_overflow', )
+        })
         return checks
-    for name, clip in (('host_sync_no_clip', False),
-                       ('host_sync_config_wrapper', True)):
-        wrapper = sim_setup.build_wrapper(model, cfg, 'bf16', clip_grad=clip)
-        model.train_step(small, wrapper)  # first step reads the mask count
-        checks[name] = amp_checks.host_sync_check(model, wrapper, small, 1)
+    plain = sim_setup.build_wrapper(model, cfg, 'fp32', clip_grad=False)
+    model.train_step(small, plain)  # the first step reads the mask count
+    checks['host_sync_fp32'] = amp_checks.host_sync_check(
+        model, plain, small, 1)
+    checks['host_sync_bf16'] = amp_checks.host_sync_check(
+        model, plain, small, 2, autocast_dtype=torch.bfloat16)
+    checks['host_sync_config_wrapper'] = amp_checks.host_sync_check(
+        model, sim_setup.build_wrapper(model, cfg, 'bf16'), small, 3)
     wrapper = sim_setup.build_wrapper(model, cfg, 'fp16')
-    sim_setup.runner_iteration(2)
+    sim_setup.runner_iteration(4)
     model.train_step(small, wrapper)
     checks['fp16_overflow'] = amp_checks.overflow_check(
-        model, wrapper, small, 3)
+        model, wrapper, small, 5)
     return checks
 
 
@@ -180,14 +183,16 @@ def main(argv: Optional[List[str]] = None) -> Dict:
         torch.cuda.set_per_process_memory_fraction(fraction, args.device)
         info['memory_cap_gib'] = round(fraction * total / 2.**30, 1)
     with tempfile.TemporaryDirectory() as images:
-        base = sim_setup.base_batch(cfg, images, 2 if args.reduced else 32)
+        base, note = sim_setup.base_batch(cfg, images,
+                                          2 if args.reduced else 32)
     results = dict(
         environment=info,
         config=args.config or sim_setup.RECIPES[info['host']],
         reduced=args.reduced,
         steps=args.steps,
         warmup=args.warmup,
-        precisions=[])
+        precisions=[],
+        notes=[note] if note else [])
     for precision in args.precisions:
         peak = args.peak_tflops or step_timing.peak_tflops(
             info.get('gpu', ''), precision)

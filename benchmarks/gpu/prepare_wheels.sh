@@ -13,5 +13,5 @@ python3 -m pip download --disable-pip-version-check -q --no-deps \
   --only-binary=:all: --python-version "${GPU_PYTHON_VERSION:-3.12}" -d wheels \
   mmengine==0.10.7 mmcv-lite==2.1.0 mmpretrain==1.2.0 addict==2.4.0 \
   termcolor==3.3.0 yapf==0.43.0 platformdirs==4.14.9 mat4py==0.6.0 \
-  modelindex==0.0.2 ordered-set==4.1.0 importlib-metadata==10.2.0
+  model-index==0.1.11 ordered-set==4.1.0 importlib-metadata==8.7.0
 ls wheels

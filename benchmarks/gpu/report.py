@@ -2,6 +2,8 @@
 """The GPU check's results as markdown tables."""
 from typing import Dict, List
 
+from .amp_checks import SYNC_CHECKS
+
 
 def _fmt(value, spec: str = '.3f', missing: str = '-') -> str:
     return missing if value is None else format(value, spec)
@@ -48,8 +50,7 @@ def check_lines(checks: Dict) -> List[str]:
         lines.append(f'| loss {name} vs fp32 (relative) | '
                      f"{agreement['rel_diff'][name]:.2e} "
                      f"(loss {agreement['loss'][name]:.6f}) |")
-    for name in ('host_sync_no_clip', 'host_sync_config_wrapper',
-                 'fp16_overflow'):
+    for name in SYNC_CHECKS + ('fp16_overflow', ):
         check = checks[name]
         if 'skipped' in check:
             text = f"skipped ({check['skipped']})"
@@ -81,6 +82,7 @@ def markdown(results: Dict) -> str:
         f"{' (reduced: 1 block)' if results['reduced'] else ''}; "
         f"median of {results['steps']} steps after {results['warmup']} "
         f"warm-up; wall time {results['wall_s']:.0f} s.", '',
+        *[f'Note: {note}.' for note in results.get('notes', [])], '',
         *step_table(results), '', *searches, '',
         *check_lines(results['checks']), ''
     ]

@@ -116,15 +116,45 @@ def runner_iteration(iteration: int, max_iters: int = 100000) -> None:
     hub.update_info('max_iters', max_iters)
 
 
-def base_batch(cfg: Config, image_dir: str, num_images: int) -> dict:
+#: Why the check's pipeline jitters no hue under numpy >= 2.
+NUMPY2_HUE_NOTE = (
+    "numpy >= 2: the batch's colour jitter has hue 0 (mmcv 2.1's "
+    "adjust_hue raises OverflowError for a negative hue under numpy 2); "
+    'the pixels differ, the step does not')
+
+
+def _without_hue(node):
+    """A copy of a pipeline config with every ``hue`` set to 0."""
+    if isinstance(node, dict):
+        return {
+            key: 0. if key == 'hue' else _without_hue(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, (list, tuple)):
+        return [_without_hue(item) for item in node]
+    return node
+
+
+def base_batch(cfg: Config, image_dir: str,
+               num_images: int) -> Tuple[dict, Optional[str]]:
     """``num_images`` generated JPEGs through the config's train pipeline,
-    collated (tile with ``batches.tile_batch`` to any batch size)."""
+    collated (tile with ``batches.tile_batch`` to any batch size).
+
+    Returns:
+        tuple[dict, str | None]: The batch, and a note when the pipeline
+        had to be changed (:data:`NUMPY2_HUE_NOTE`).
+    """
+    import numpy as np
+
     from benchmarks.training_cost.batches import make_batch
     from benchmarks.training_cost.images import generate_jpegs
     paths = generate_jpegs(image_dir, num_images)
+    pipeline = copy.deepcopy(cfg.train_dataloader.dataset.pipeline)
+    note = None
+    if int(np.__version__.split('.')[0]) >= 2:
+        pipeline, note = _without_hue(pipeline), NUMPY2_HUE_NOTE
     with DefaultScope.overwrite_default_scope(host_name()):
-        return make_batch(cfg.train_dataloader.dataset.pipeline, paths,
-                          num_images)
+        return make_batch(pipeline, paths, num_images), note
 
 
 def model_inputs(model: torch.nn.Module,

@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from benchmarks.gpu import check, sim_setup, step_timing
+from benchmarks.gpu import amp_checks, check, sim_setup, step_timing
 from tests._host import HOST_NAME
 
 
@@ -33,7 +33,7 @@ def test_reduced_run_writes_its_tables(tmp_path):
     agreement = saved['checks']['amp_loss_agreement']
     assert agreement['rel_diff']['fp32'] < 1e-5
     assert agreement['rel_diff']['bf16'] < 1e-2
-    for name in ('host_sync_no_clip', 'fp16_overflow'):
+    for name in amp_checks.SYNC_CHECKS + ('fp16_overflow', ):
         assert saved['checks'][name] == dict(skipped='needs a CUDA device')
     markdown = (tmp_path / 'gpu_check.md').read_text()
     assert '| fp32 | 4 |' in markdown and 'bf16 vs fp32' in markdown
