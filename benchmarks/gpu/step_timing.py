@@ -38,6 +38,29 @@ def peak_tflops(device_name: str, precision: str) -> Optional[float]:
     return None
 
 
+def _cpu_attention_formulas() -> Dict:
+    """FLOP formulas for the CPU kernel of fused attention, which torch's
+    counter knows only for the CUDA kernels (flash, efficient, cuDNN):
+    without them a CPU count leaves QK^T and AV out."""
+    from torch.utils import flop_counter
+    forward = getattr(torch.ops.aten,
+                      '_scaled_dot_product_flash_attention_for_cpu', None)
+    backward = getattr(
+        torch.ops.aten,
+        '_scaled_dot_product_flash_attention_for_cpu_backward', None)
+    fwd_count = getattr(flop_counter, 'sdpa_flop_count', None)
+    bwd_count = getattr(flop_counter, 'sdpa_backward_flop_count', None)
+    formulas = {}
+    if forward is not None and fwd_count is not None:
+        formulas[forward] = lambda query, key, value, *args, **kwargs: \
+            fwd_count(query, key, value)
+    if backward is not None and bwd_count is not None:
+        formulas[backward] = \
+            lambda grad_out, query, key, value, *args, **kwargs: bwd_count(
+                grad_out, query, key, value)
+    return formulas
+
+
 def count_flops(fn: Callable[[], object]) -> Optional[int]:
     """FLOPs counted by ``FlopCounterMode`` while ``fn()`` runs (None on
     torch < 2.1, which has no counter; ``fn`` is not run then)."""
@@ -45,7 +68,8 @@ def count_flops(fn: Callable[[], object]) -> Optional[int]:
         from torch.utils.flop_counter import FlopCounterMode
     except ImportError:
         return None
-    counter = FlopCounterMode(display=False)
+    counter = FlopCounterMode(
+        display=False, custom_mapping=_cpu_attention_formulas())
     with counter:
         fn()
     return int(counter.get_total_flops())
@@ -77,7 +101,7 @@ def time_steps(model: torch.nn.Module, wrapper, batch: dict, device: str,
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     times: List[float] = []
-    losses: List[float] = []
+    losses: List[torch.Tensor] = []
     for index in range(warmup + steps):
         runner_iteration(first_iter + index)
         _sync(device)
@@ -86,14 +110,14 @@ def time_steps(model: torch.nn.Module, wrapper, batch: dict, device: str,
         _sync(device)
         if index >= warmup:
             times.append(time.perf_counter() - start)
-        losses.append(float(log_vars['loss']))
+        losses.append(log_vars['loss'].detach())  # read after the timing
     peak = (torch.cuda.max_memory_allocated() / 2.**30
             if device.startswith('cuda') else None)
     return dict(
         step_s=statistics.median(times),
         step_s_all=times,
         peak_gib=peak,
-        losses=losses)
+        losses=[float(loss) for loss in losses])
 
 
 def step_flops(model: torch.nn.Module, wrapper, batch: dict,

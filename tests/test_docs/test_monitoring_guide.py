@@ -109,5 +109,6 @@ def test_the_guides_commands_and_config_are_valid():
     cfg = Config.fromstring(config, '.py')
     hook = HOOKS.build(cfg.custom_hooks[0])
     assert hook.interval == 5 and hook.dense_probe['num_classes'] == 21
+    assert hook.dense_nn['num_classes'] == 21 and hook.dense_nn['k'] == 30
     assert [b['type'] for b in cfg.visualizer.vis_backends
             ] == ['LocalVisBackend', 'TensorboardVisBackend']

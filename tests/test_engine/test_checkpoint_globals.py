@@ -74,6 +74,30 @@ def test_weights_only_still_refuses_code(tmp_path):
     assert not marker.exists()
 
 
+@needs_safe_globals
+@pytest.mark.parametrize('owner, name', [(torch.Tensor, 'tolist'),
+                                         (HistoryBuffer, '__init__'),
+                                         (np.ndarray, 'tofile')])
+def test_weights_only_refuses_getattr_beyond_history_buffer(
+        tmp_path, owner, name):
+    """mmsim lets ``getattr`` through only for HistoryBuffer's statistics
+    (what mmengine's message hub pickles); anything else is refused."""
+
+    class Attribute:
+
+        def __reduce__(self):
+            return (getattr, (owner, name))
+
+    path = str(tmp_path / 'getattr.pth')
+    torch.save(dict(meta=Attribute()), path)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path, weights_only=True)
+    statistic = str(tmp_path / 'statistic.pth')
+    torch.save(dict(method=HistoryBuffer.mean), statistic)
+    assert torch.load(statistic, weights_only=True)['method'] is \
+        HistoryBuffer.mean
+
+
 def test_mmengine_load_checkpoint_reads_it(tmp_path):
     """mmengine's own ``load_checkpoint`` (what ``load_from`` and resume
     call; on torch >= 2.6 it loads with torch's default, weights_only)."""

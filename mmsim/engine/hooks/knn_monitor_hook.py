@@ -1,7 +1,6 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-"""Online kNN accuracy (and optionally dense-probe mIoU) of the frozen
-backbone while pre-training runs."""
-import os.path as osp
+"""Online kNN accuracy (and optionally the dense probe's and dense
+retrieval's mIoU) of the frozen backbone while pre-training runs."""
 import time
 from typing import Dict, List, Optional
 
@@ -10,29 +9,12 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from mmsim.evaluation import (check_same_label_maps, dense_probe_miou,
-                              extract_pixel_features, extract_pooled_features,
-                              knn_accuracy, load_dense_probe_set)
+from mmsim.evaluation import (check_same_label_maps, extract_pixel_features,
+                              extract_pooled_features, knn_accuracy)
 from ...hosts import host
-
-#: Keys of the ``dense_probe`` option and their defaults.
-DENSE_PROBE_DEFAULTS = dict(
-    data_root='',
-    train_img_dir='train',
-    train_ann_dir='labels/train',
-    val_img_dir='val',
-    val_ann_dir='labels/val',
-    num_classes=None,
-    img_size=None,
-    max_train_images=None,
-    max_val_images=None,
-    l2=0.1,
-    max_iter=300)
-
-
-def _label(runner: Runner, epoch: int) -> str:
-    """The monitor lines' prefix, e.g. ``Monitor [epoch 2/10]``."""
-    return f'Monitor [epoch {epoch}/{runner.max_epochs}]'
+from .dense_monitor import DENSE_PROBE_DEFAULTS  # noqa: F401 (its old home)
+from .dense_monitor import DenseMonitor
+from .dense_monitor import monitor_label as _label
 
 
 @host().HOOKS.register_module()
@@ -63,7 +45,14 @@ class KNNMonitorHook(Hook):
     With ``dense_probe`` it also runs the dense linear probe
     (:func:`mmsim.evaluation.dense_probe_miou`: one linear classifier on
     every patch token, fitted on labelled images, mIoU of the patch labels
-    on held-out ones) and logs ``dense/mIoU``.
+    on held-out ones) and logs ``dense/mIoU``. With ``dense_nn`` it runs
+    dense nearest-neighbour retrieval (Hummingbird,
+    :func:`mmsim.evaluation.retrieval_miou`: a memory of the train images'
+    patch tokens labelled by their patches' class histograms, each val
+    token mixes its k nearest ones', mIoU per pixel) and logs
+    ``dense/nn_mIoU``; no fitting, so it shows what the tokens hold as
+    they are. Either or both; with the same data keys the two read the
+    images once.
 
     Args:
         train_dataloader (dict): Dataloader config of the labelled set the
@@ -88,6 +77,15 @@ class KNNMonitorHook(Hook):
             ``max_train_images``, ``max_val_images``, ``l2``, ``max_iter``
             (see :func:`mmsim.evaluation.load_dense_probe_set` and
             :func:`~mmsim.evaluation.dense_probe_miou`). Defaults to None.
+        dense_nn (dict, optional): Also run dense retrieval. The data keys
+            of ``dense_probe`` (``data_root`` ... ``max_val_images``,
+            ``num_classes`` required) and ``k`` (neighbours mixed, default
+            30), ``temperature`` (of the softmax over their cosines,
+            default 0.02) and ``standardise`` (standardise every feature
+            dimension by the memory's mean and std before the search,
+            Vanyan et al.; default False: Hummingbird's own protocol, the
+            one published numbers use). Label 255 is left out, as in the
+            dense probe. Defaults to None.
 
     Examples:
         >>> custom_hooks = [dict(
@@ -95,7 +93,9 @@ class KNNMonitorHook(Hook):
         ...     train_dataloader=knn_train_loader,
         ...     val_dataloader=knn_val_loader,
         ...     dense_probe=dict(data_root='data/shapes/det/',
-        ...                      num_classes=9))]
+        ...                      num_classes=9),
+        ...     dense_nn=dict(data_root='data/shapes/det/',
+        ...                   num_classes=9))]
     """
 
     priority = 'LOW'
@@ -108,7 +108,8 @@ class KNNMonitorHook(Hook):
                  temperature: float = 0.07,
                  eval_at_start: bool = True,
                  backbone_name: str = 'backbone',
-                 dense_probe: Optional[dict] = None) -> None:
+                 dense_probe: Optional[dict] = None,
+                 dense_nn: Optional[dict] = None) -> None:
         if interval < 1:
             raise ValueError(f'KNNMonitorHook interval must be >= 1, got '
                              f'{interval}')
@@ -132,41 +133,16 @@ class KNNMonitorHook(Hook):
         self.temperature = temperature
         self.eval_at_start = eval_at_start
         self.backbone_name = backbone_name
-        self.dense_probe = self._check_dense_probe(dense_probe)
+        self._dense = DenseMonitor(dense_probe, dense_nn, backbone_name)
+        self.dense_probe = self._dense.probe
+        self.dense_nn = self._dense.nn
         self._loaders: Optional[Dict[str, object]] = None
-        self._dense_sets: Optional[tuple] = None
         self.history: List[dict] = []
         self.pixel_top1: Optional[float] = None
 
-    @staticmethod
-    def _check_dense_probe(cfg: Optional[dict]) -> Optional[dict]:
-        if cfg is None:
-            return None
-        if not isinstance(cfg, dict):
-            raise ValueError('KNNMonitorHook dense_probe must be a dict, got '
-                             f'{cfg!r}')
-        unknown = set(cfg) - set(DENSE_PROBE_DEFAULTS)
-        if unknown:
-            raise ValueError(f'KNNMonitorHook dense_probe: unknown keys '
-                             f'{sorted(unknown)}; known: '
-                             f'{sorted(DENSE_PROBE_DEFAULTS)}')
-        cfg = dict(DENSE_PROBE_DEFAULTS, **cfg)
-        if not isinstance(cfg['num_classes'], int) or cfg['num_classes'] < 2:
-            raise ValueError('KNNMonitorHook dense_probe.num_classes must be '
-                             'an int >= 2 (background included), got '
-                             f'{cfg["num_classes"]!r}')
-        return cfg
-
     def _load_dense_sets(self) -> tuple:
-        if self._dense_sets is None:
-            cfg = self.dense_probe
-            self._dense_sets = tuple(
-                load_dense_probe_set(
-                    osp.join(cfg['data_root'], cfg[f'{split}_img_dir']),
-                    osp.join(cfg['data_root'], cfg[f'{split}_ann_dir']),
-                    cfg['img_size'], cfg[f'max_{split}_images'])
-                for split in ('train', 'val'))
-        return self._dense_sets
+        """The dense probe's (train, val) sets, read once."""
+        return self._dense.load_sets(self.dense_probe)
 
     def evaluate_dense(self, runner: Runner, epoch: int) -> float:
         """Run the dense probe, log ``dense/mIoU`` and return it (%).
@@ -178,28 +154,19 @@ class KNNMonitorHook(Hook):
         Returns:
             float: mIoU (%) of the patch labels of the val images.
         """
-        start = time.time()
-        train_set, val_set = self._load_dense_sets()
-        cfg = self.dense_probe
-        result = dense_probe_miou(
-            runner.model,
-            train_set,
-            val_set,
-            cfg['num_classes'],
-            self.backbone_name,
-            l2=cfg['l2'],
-            max_iter=cfg['max_iter'],
-            progress=False)  # no bars in training logs
-        runner.visualizer.add_scalars({'dense/mIoU': result['mIoU']},
-                                      step=epoch)
-        if is_main_process():
-            grid = 'x'.join(map(str, result['grid']))
-            runner.logger.info(
-                f'{_label(runner, epoch)}  dense/mIoU: {result["mIoU"]:.2f} '
-                f'%  ({len(val_set.names)} val images, {grid} patches, '
-                f'fitted on {len(train_set.names)}; '
-                f'{time.time() - start:.1f} s)')
-        return result['mIoU']
+        return self._dense.evaluate_probe(runner, epoch)
+
+    def evaluate_dense_nn(self, runner: Runner, epoch: int) -> float:
+        """Run dense retrieval, log ``dense/nn_mIoU`` and return it (%).
+
+        Args:
+            runner (Runner): The runner whose model is evaluated.
+            epoch (int): Epochs trained so far (the logged step).
+
+        Returns:
+            float: Per-pixel mIoU (%) of the val images.
+        """
+        return self._dense.evaluate_nn(runner, epoch)
 
     def _build_loaders(self, runner: Runner) -> Dict[str, object]:
         if self._loaders is None:
@@ -249,7 +216,7 @@ class KNNMonitorHook(Hook):
 
     def evaluate(self, runner: Runner, epoch: int) -> float:
         """Extract features, classify the val split, log and return top-1
-        (and run the dense probe when configured).
+        (and run the dense measures configured).
 
         Args:
             runner (Runner): The runner whose model is evaluated.
@@ -278,8 +245,7 @@ class KNNMonitorHook(Hook):
                 ('' if self.pixel_top1 is
                  None else f'  knn/pixels: {self.pixel_top1:.2f} %'))
         entry = dict(epoch=epoch, top1=top1)
-        if self.dense_probe is not None:
-            entry['dense_miou'] = self.evaluate_dense(runner, epoch)
+        entry.update(self._dense.evaluate(runner, epoch))
         self.history.append(entry)
         return top1
 
