@@ -13,12 +13,13 @@ from tests._shapes_data import shapes_folder
 
 #: The tests that run under mmpretrain as well (``bash tools/test.sh`` runs
 #: the whole suite under mmselfsup, then these under mmpretrain, each host
-#: in its own environment): the model, its layers, the block mask, the
-#: engine (hooks, runner, optimiser constructor), training through
-#: tools/train.py and ``mim train`` (resume after a kill, 2 gloo
-#: processes = 1), the cross-host tests and the GPU check's reduced run
-#: (the GPU check runs the mmpretrain host). The rest (transfer, evaluation tools, replay, docs)
-#: builds mmselfsup's or mmcls's configs and APIs by name.
+#: in its own environment; the current stack runs these only): the model,
+#: its layers, the block mask, the engine (hooks, runner, optimiser
+#: constructor, checkpoint loading), training through tools/train.py and
+#: ``mim train`` (resume after a kill, preemption, 2 gloo processes = 1),
+#: the cross-host tests and the GPU check's reduced run. The rest
+#: (transfer, evaluation tools, replay, docs) builds mmselfsup's or mmcls's
+#: configs and APIs by name.
 BOTH_HOSTS = ('test_models', 'test_layers', 'test_hosts', 'test_engine',
               'test_datasets/test_transforms/test_block_mask.py',
               'test_tools/test_train.py', 'test_tools/test_kill_and_resume.py',

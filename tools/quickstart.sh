@@ -9,20 +9,28 @@
 # DET_INIT=1 also fine-tunes the encoder at its initialisation (a third
 # run on the same two cores: a few more minutes). MMSIM_HOST=mmpretrain runs
 # the same job through mmpretrain 1.2 (`mim train mmpretrain`, its own
-# environment .venv-mmpretrain and configs/mmpretrain/).
+# environment .venv-mmpretrain and configs/mmpretrain/); MMSIM_STACK=current
+# runs it through mmpretrain on the current stack (torch 2.11,
+# .venv-current, work dirs work_dirs/quickstart_*_current).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-t0=$(date +%s)
-bash tools/setup_env.sh
-t1=$(date +%s)
+stack="${MMSIM_STACK:-frozen}"
 host="${MMSIM_HOST:-mmselfsup}"
-if [ "$host" = mmpretrain ]; then
+[ "$stack" = current ] && host=mmpretrain
+if [ "$stack" = current ]; then
+  venv=.venv-current; suffix=_current
+  cfg=configs/mmpretrain/sim/sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py
+elif [ "$host" = mmpretrain ]; then
   venv=.venv-mmpretrain; suffix=_mmpretrain
   cfg=configs/mmpretrain/sim/sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py
 else
   venv=.venv; suffix=
   cfg=configs/sim/sim_vit-tiny-p16_1xb32-coslr-8e_shapes.py
 fi
+t0=$(date +%s)
+export MMSIM_STACK=$stack MMSIM_HOST=$host
+bash tools/setup_env.sh
+t1=$(date +%s)
 py=$venv/bin/python
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
 $py tools/data/generate_shapes.py data/shapes

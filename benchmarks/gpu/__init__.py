@@ -1,2 +1,1 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-

@@ -26,8 +26,8 @@ from .sim_setup import PRECISIONS, model_inputs, runner_iteration
 SYNC_CHECKS = ('host_sync_fp32', 'host_sync_bf16', 'host_sync_config_wrapper')
 
 
-def _loss(model: torch.nn.Module, batch: dict,
-          dtype: Optional[torch.dtype], device: str, seed: int) -> float:
+def _loss(model: torch.nn.Module, batch: dict, dtype: Optional[torch.dtype],
+          device: str, seed: int) -> float:
     """The parsed loss of ``batch`` (no backward), autocast to ``dtype``."""
     torch.manual_seed(seed)
     inputs, samples = model_inputs(model, batch)
@@ -39,7 +39,9 @@ def _loss(model: torch.nn.Module, batch: dict,
     return float(loss)
 
 
-def loss_agreement(model: torch.nn.Module, batch: dict, device: str,
+def loss_agreement(model: torch.nn.Module,
+                   batch: dict,
+                   device: str,
                    seed: int = 0) -> Dict:
     """Relative difference of the bf16 and fp16 autocast losses from the
     fp32 loss (and fp32 against itself: the floor).
@@ -52,8 +54,8 @@ def loss_agreement(model: torch.nn.Module, batch: dict, device: str,
     runner_iteration(0)
     fp32 = _loss(model, batch, None, device, seed)
     losses = dict(fp32=fp32)
-    rel = dict(fp32=abs(_loss(model, batch, None, device, seed) - fp32) /
-               abs(fp32))
+    rel = dict(
+        fp32=abs(_loss(model, batch, None, device, seed) - fp32) / abs(fp32))
     for name in ('bf16', 'fp16'):
         try:
             losses[name] = _loss(model, batch, PRECISIONS[name], device, seed)

@@ -35,29 +35,50 @@ from . import amp_checks, report, sim_setup, step_timing
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--out', required=True, help='folder for the '
-                        'JSON and markdown results')
-    parser.add_argument('--config', help='SIM pre-training config '
-                        "(default: the host's ViT-B release recipe)")
+    parser.add_argument(
+        '--out',
+        required=True,
+        help='folder for the '
+        'JSON and markdown results')
+    parser.add_argument(
+        '--config',
+        help='SIM pre-training config '
+        "(default: the host's ViT-B release recipe)")
     parser.add_argument('--device', default='cuda')
-    parser.add_argument('--reduced', action='store_true',
-                        help='1-block model, small batches (tests, CPU)')
-    parser.add_argument('--precisions', nargs='+', default=None,
-                        choices=sorted(sim_setup.PRECISIONS))
+    parser.add_argument(
+        '--reduced',
+        action='store_true',
+        help='1-block model, small batches (tests, CPU)')
+    parser.add_argument(
+        '--precisions',
+        nargs='+',
+        default=None,
+        choices=sorted(sim_setup.PRECISIONS))
     parser.add_argument('--batches', nargs='+', type=int, default=None)
-    parser.add_argument('--memory-gib', type=float, default=40.,
-                        help='cap of the CUDA allocator for the largest-'
-                        'batch search (default 40)')
-    parser.add_argument('--no-search', action='store_true',
-                        help='skip the largest-batch search')
+    parser.add_argument(
+        '--memory-gib',
+        type=float,
+        default=40.,
+        help='cap of the CUDA allocator for the largest-'
+        'batch search (default 40)')
+    parser.add_argument(
+        '--no-search',
+        action='store_true',
+        help='skip the largest-batch search')
     parser.add_argument('--steps', type=int, default=None)
     parser.add_argument('--warmup', type=int, default=None)
-    parser.add_argument('--peak-tflops', type=float, default=None,
-                        help='peak TFLOP/s for MFU when the GPU is not in '
-                        'step_timing.PEAK_TFLOPS')
-    parser.add_argument('--budget-s', type=float, default=540.,
-                        help='stop starting new measurements after this '
-                        'many seconds (default 540: one 10-minute command)')
+    parser.add_argument(
+        '--peak-tflops',
+        type=float,
+        default=None,
+        help='peak TFLOP/s for MFU when the GPU is not in '
+        'step_timing.PEAK_TFLOPS')
+    parser.add_argument(
+        '--budget-s',
+        type=float,
+        default=540.,
+        help='stop starting new measurements after this '
+        'many seconds (default 540: one 10-minute command)')
     args = parser.parse_args(argv)
     cuda = args.device.startswith('cuda')
     if cuda and not torch.cuda.is_available():
@@ -95,8 +116,8 @@ def environment(device: str) -> Dict:
     return info
 
 
-def measure_precision(cfg, precision: str, base: dict, args,
-                      deadline: float, peak: Optional[float]) -> Dict:
+def measure_precision(cfg, precision: str, base: dict, args, deadline: float,
+                      peak: Optional[float]) -> Dict:
     """Step times at the fixed batches and the largest fitting one, FLOPs
     and MFU, for one precision (a fresh model)."""
     model = sim_setup.build_model(cfg, args.device)
@@ -124,11 +145,10 @@ def measure_precision(cfg, precision: str, base: dict, args,
             rows.append(row)
             continue
         iteration += args.steps + args.warmup
-        row['flops'] = step_timing.step_flops(model, wrapper, batch,
-                                              iteration)
+        row['flops'] = step_timing.step_flops(model, wrapper, batch, iteration)
         iteration += 1
-        row['tflops_per_s'] = (None if row['flops'] is None else
-                               row['flops'] / row['step_s'] / 1e12)
+        row['tflops_per_s'] = (None if row['flops'] is None else row['flops'] /
+                               row['step_s'] / 1e12)
         row['mfu'] = step_timing.mfu(row['flops'], row['step_s'], peak)
         row['images_per_s'] = size / row['step_s']
         rows.append(row)

@@ -19,8 +19,8 @@ def step_table(results: Dict) -> List[str]:
         for row in entry['rows']:
             if 'search' in row:
                 continue
-            name = f"{row['batch']}" + (' (largest)' if row.get('largest')
-                                        else '')
+            name = f"{row['batch']}" + (' (largest)'
+                                        if row.get('largest') else '')
             if 'skipped' in row:
                 lines.append(f"| {entry['precision']} | {name} | "
                              f"{row['skipped']} | | | | | |")
@@ -71,19 +71,18 @@ def markdown(results: Dict) -> str:
     env = results['environment']
     head = ', '.join(f'{key} {value}' for key, value in env.items())
     searches = [
-        f"- {entry['precision']}: largest-batch search (batch, fits): "
-        + ', '.join(f'{b} {"yes" if ok else "no"}' for b, ok in row['search'])
+        f"- {entry['precision']}: largest-batch search (batch, fits): " +
+        ', '.join(f'{b} {"yes" if ok else "no"}' for b, ok in row['search'])
         for entry in results['precisions'] for row in entry['rows']
         if 'search' in row
     ]
     lines = [
-        '# GPU check', '', f'{head}.', '',
-        f"Config `{results['config']}`"
+        '# GPU check', '', f'{head}.', '', f"Config `{results['config']}`"
         f"{' (reduced: 1 block)' if results['reduced'] else ''}; "
         f"median of {results['steps']} steps after {results['warmup']} "
         f"warm-up; wall time {results['wall_s']:.0f} s.", '',
-        *[f'Note: {note}.' for note in results.get('notes', [])], '',
-        *step_table(results), '', *searches, '',
-        *check_lines(results['checks']), ''
+        *[f'Note: {note}.'
+          for note in results.get('notes', [])], '', *step_table(results), '',
+        *searches, '', *check_lines(results['checks']), ''
     ]
     return '\n'.join(lines)

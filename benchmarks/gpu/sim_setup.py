@@ -77,7 +77,9 @@ def build_model(cfg: Config, device: str) -> torch.nn.Module:
     return model.to(device).train()
 
 
-def build_wrapper(model: torch.nn.Module, cfg: Config, precision: str,
+def build_wrapper(model: torch.nn.Module,
+                  cfg: Config,
+                  precision: str,
                   clip_grad: bool = True) -> OptimWrapper:
     """The config's optimiser (its parameter-wise settings) in an
     ``AmpOptimWrapper`` of ``precision`` (bf16, fp16: dynamic loss
@@ -157,8 +159,7 @@ def base_batch(cfg: Config, image_dir: str,
         return make_batch(pipeline, paths, num_images), note
 
 
-def model_inputs(model: torch.nn.Module,
-                 batch: dict) -> Tuple[list, list]:
+def model_inputs(model: torch.nn.Module, batch: dict) -> Tuple[list, list]:
     """``(inputs, data_samples)`` on the model's device from its data
     preprocessor (the hosts' return a tuple / a dict)."""
     data = model.data_preprocessor(batch, True)

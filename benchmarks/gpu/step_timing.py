@@ -45,9 +45,9 @@ def _cpu_attention_formulas() -> Dict:
     from torch.utils import flop_counter
     forward = getattr(torch.ops.aten,
                       '_scaled_dot_product_flash_attention_for_cpu', None)
-    backward = getattr(
-        torch.ops.aten,
-        '_scaled_dot_product_flash_attention_for_cpu_backward', None)
+    backward = getattr(torch.ops.aten,
+                       '_scaled_dot_product_flash_attention_for_cpu_backward',
+                       None)
     fwd_count = getattr(flop_counter, 'sdpa_flop_count', None)
     bwd_count = getattr(flop_counter, 'sdpa_backward_flop_count', None)
     formulas = {}
@@ -80,8 +80,13 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def time_steps(model: torch.nn.Module, wrapper, batch: dict, device: str,
-               steps: int, warmup: int, first_iter: int = 0) -> Dict:
+def time_steps(model: torch.nn.Module,
+               wrapper,
+               batch: dict,
+               device: str,
+               steps: int,
+               warmup: int,
+               first_iter: int = 0) -> Dict:
     """Run ``warmup + steps`` training steps on one batch.
 
     Args:
@@ -111,8 +116,9 @@ def time_steps(model: torch.nn.Module, wrapper, batch: dict, device: str,
         if index >= warmup:
             times.append(time.perf_counter() - start)
         losses.append(log_vars['loss'].detach())  # read after the timing
-    peak = (torch.cuda.max_memory_allocated() / 2.**30
-            if device.startswith('cuda') else None)
+    peak = (
+        torch.cuda.max_memory_allocated() /
+        2.**30 if device.startswith('cuda') else None)
     return dict(
         step_s=statistics.median(times),
         step_s_all=times,
@@ -120,7 +126,9 @@ def time_steps(model: torch.nn.Module, wrapper, batch: dict, device: str,
         losses=[float(loss) for loss in losses])
 
 
-def step_flops(model: torch.nn.Module, wrapper, batch: dict,
+def step_flops(model: torch.nn.Module,
+               wrapper,
+               batch: dict,
                iteration: int = 0) -> Optional[int]:
     """FLOPs of one training step on ``batch`` (it also trains once)."""
     runner_iteration(iteration)

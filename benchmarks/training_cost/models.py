@@ -27,9 +27,8 @@ def config_files(host: str = 'mmselfsup') -> Dict[str, str]:
     """Config file of each compared method (ViT-B form) in ``host``: SIM
     from this repository (``configs/sim`` or ``configs/mmpretrain/sim``),
     MAE and MoCo v3 from the host's own ``.mim/configs``."""
-    sim = osp.join(REPO_ROOT, 'configs', *(('mmpretrain', )
-                                            if host == 'mmpretrain' else ()),
-                   'sim')
+    sim = osp.join(REPO_ROOT, 'configs',
+                   *(('mmpretrain', ) if host == 'mmpretrain' else ()), 'sim')
     theirs = _host_configs(host)
     return {
         'sim_release':

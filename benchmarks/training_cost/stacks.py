@@ -39,18 +39,20 @@ METHODS = {'sim_release': 'SIM (release form)', 'mae': 'MAE'}
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--encoder', default='vit-s',
-                        choices=['vit-s', 'vit-b', 'tiny'])
+    parser.add_argument(
+        '--encoder', default='vit-s', choices=['vit-s', 'vit-b', 'tiny'])
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--steps', type=int, default=3)
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--threads', type=int, default=1)
-    parser.add_argument('--compile', action='store_true',
-                        help="also SIM's step under torch.compile (current)")
+    parser.add_argument(
+        '--compile',
+        action='store_true',
+        help="also SIM's step under torch.compile (current)")
     parser.add_argument('--timeout', type=int, default=1800)
-    parser.add_argument('--out', default=osp.join(REPO_ROOT, 'docs',
-                                                  'benchmarks'))
+    parser.add_argument(
+        '--out', default=osp.join(REPO_ROOT, 'docs', 'benchmarks'))
     return parser.parse_args(argv)
 
 
@@ -107,9 +109,11 @@ def measure(args, image_paths: List[str]) -> List[Dict]:
 
 def markdown(args, rows: List[Dict], info: Dict, wall_s: float) -> str:
     """The side-by-side table, ratios to torch 2.0.1's median."""
-    medians = {(r['stack'], r['method'], r['compile_step']):
-               statistics.median(r['step_s']) if r['step_s'] else None
-               for r in rows}
+    medians = {
+        (r['stack'], r['method'], r['compile_step']):
+        statistics.median(r['step_s']) if r['step_s'] else None
+        for r in rows
+    }
     lines = [
         '# Training step on both stacks (CPU)', '',
         f"{info.get('cpu', 'CPU')}, {info.get('cores', '?')} cores; "

@@ -25,8 +25,8 @@ def test_reduced_run_writes_its_tables(tmp_path):
         assert row['step_s'] > 0 and len(row['losses']) == 2
         assert all(loss == loss for loss in row['losses'])  # finite
         if row['flops'] is not None:  # torch >= 2.1 counts them
-            assert row['tflops_per_s'] == pytest.approx(
-                row['flops'] / row['step_s'] / 1e12)
+            assert row['tflops_per_s'] == pytest.approx(row['flops'] /
+                                                        row['step_s'] / 1e12)
     flops = [row['flops'] for row in fp32['rows']]
     if flops[0] is not None:  # twice the batch, twice the work
         assert flops[1] == pytest.approx(2 * flops[0], rel=1e-6)
@@ -56,21 +56,22 @@ def test_flop_count_of_the_encoder_equals_the_vit_formula():
     patches = (224 // patch)**2
     tokens = patches + 1  # the class token
     embed = 2 * batch * patches * (3 * patch * patch) * dims
-    block = (2 * batch * tokens * dims * 3 * dims  # qkv
-             + 2 * 2 * batch * tokens * tokens * dims  # QK^T, AV
-             + 2 * batch * tokens * dims * dims  # projection
-             + 2 * 2 * batch * tokens * dims * ffn)  # MLP
+    block = (
+        2 * batch * tokens * dims * 3 * dims  # qkv
+        + 2 * 2 * batch * tokens * tokens * dims  # QK^T, AV
+        + 2 * batch * tokens * dims * dims  # projection
+        + 2 * 2 * batch * tokens * dims * ffn)  # MLP
     assert counted == embed + layers * block
 
 
-@pytest.mark.parametrize('limit_of_memory, largest',
-                         [(300, 288), (50, 32), (10, 0), (5000, 2048),
-                          (128, 128), (2047, 2016)])
+@pytest.mark.parametrize('limit_of_memory, largest', [(300, 288), (50, 32),
+                                                      (10, 0), (5000, 2048),
+                                                      (128, 128),
+                                                      (2047, 2016)])
 def test_largest_batch_search(limit_of_memory, largest):
     found = step_timing.search_largest(lambda size: size <= limit_of_memory)
     assert found['batch'] == largest
-    assert all(ok == (size <= limit_of_memory)
-               for size, ok in found['tried'])
+    assert all(ok == (size <= limit_of_memory) for size, ok in found['tried'])
     assert len(found['tried']) <= 12
 
 
@@ -86,6 +87,8 @@ def test_mfu_and_peaks():
 
 def test_cpu_refuses_amp_steps(tmp_path, capsys):
     with pytest.raises(SystemExit):
-        check.parse_args(['--device', 'cpu', '--precisions', 'bf16',
-                          '--out', str(tmp_path)])
+        check.parse_args([
+            '--device', 'cpu', '--precisions', 'bf16', '--out',
+            str(tmp_path)
+        ])
     assert 'only fp32' in capsys.readouterr().err

@@ -20,16 +20,15 @@ scalar constructor, ``HistoryBuffer``, and, in place of ``getattr``,
 :func:`history_buffer_method`, which resolves only a statistics method of
 ``HistoryBuffer`` by its registered name. None of them runs code named by
 the file, so ``weights_only`` still refuses a checkpoint that asks for
-``os.system``, ``getattr`` of anything else or any other callable. ``import mmsim`` (which every
-config's ``custom_imports`` does) calls it once; on torch < 2.6 there is
-no such list and it does nothing (there ``torch.load`` loads everything).
+``os.system``, ``getattr`` of anything else or any other callable.
+``import mmsim`` (which every config's ``custom_imports`` does) calls it
+once; on torch < 2.4 there is no such list and it does nothing (there
+``torch.load`` loads everything).
 """
+import pickle
 from typing import List
 
-import pickle
-
 import torch
-
 
 #: The statistics every ``HistoryBuffer`` has (registered when the first
 #: one is built, so not yet in a fresh process).
