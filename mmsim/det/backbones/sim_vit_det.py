@@ -243,7 +243,7 @@ class SIMViTDet(BaseModule):
         tokens = tokens + self.pos_embed_at(size)
         for layer in self.layers:
             if self.with_cp and tokens.requires_grad:
-                tokens = cp.checkpoint(layer, tokens)
+                tokens = cp.checkpoint(layer, tokens, use_reentrant=False)
             else:
                 tokens = layer(tokens)
         return (tokens.permute(0, 3, 1, 2).contiguous(), )

@@ -183,7 +183,7 @@ class SIMViT(host().VisionTransformer):
         tokens = torch.cat([cls_token, tokens], dim=1)
         for layer in self.layers:
             if self.with_cp and tokens.requires_grad:
-                tokens = cp.checkpoint(layer, tokens)
+                tokens = cp.checkpoint(layer, tokens, use_reentrant=False)
             else:
                 tokens = layer(tokens)
         if self.final_norm:
