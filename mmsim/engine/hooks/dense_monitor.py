@@ -134,7 +134,15 @@ class DenseMonitor:
         return tuple(sets)
 
     def evaluate_probe(self, runner: Runner, epoch: int) -> float:
-        """Run the dense probe, log ``dense/mIoU`` and return it (%)."""
+        """Run the dense probe, log ``dense/mIoU`` and return it (%).
+
+        Args:
+            runner (Runner): The runner whose model is evaluated.
+            epoch (int): Epochs trained so far (the logged step).
+
+        Returns:
+            float: mIoU (%) of the patch labels of the val images.
+        """
         start = time.time()
         train_set, val_set = self.load_sets(self.probe)
         result = dense_probe_miou(
@@ -160,6 +168,13 @@ class DenseMonitor:
 
         Under DDP :func:`~mmsim.evaluation.extract_patch_features` gathers
         the shards, so every process computes the same number.
+
+        Args:
+            runner (Runner): The runner whose model is evaluated.
+            epoch (int): Epochs trained so far (the logged step).
+
+        Returns:
+            float: Per-pixel mIoU (%) of the val images.
         """
         start = time.time()
         cfg = self.nn
