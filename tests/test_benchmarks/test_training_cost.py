@@ -199,3 +199,25 @@ def test_gather_loop_variant_gathers_sample_by_sample():
     torch.testing.assert_close(
         model.backbone(views[0], visible=visible)[0], expected)
     assert len(masks) == 1 and torch.equal(masks[0], mask.flatten(1))
+
+
+def test_stacks_table_ratios_to_the_frozen_stack():
+    """The side-by-side table divides each median by the same method's
+    torch 2.0.1 median; a failed variant shows its error."""
+    from benchmarks.training_cost import stacks
+    args = stacks.parse_args(['--compile', '--rounds', '1'])
+    rows = stacks.variants(args)
+    assert [(r['stack'], r['method'], r['compile_step']) for r in rows] == [
+        ('frozen', 'sim_release', False), ('current', 'sim_release', False),
+        ('frozen', 'mae', False), ('current', 'mae', False),
+        ('current', 'sim_release', True)
+    ]
+    times = [[2., 4., 3.], [1.5], [1.], [0.5], []]
+    for row, step_s in zip(rows, times):
+        row.update(step_s=step_s, losses=[[1.25]])
+    rows[-1]['error'] = 'exit 1: boom'
+    text = stacks.markdown(args, rows, dict(cpu='CPU', cores='2'), 60.)
+    assert '| SIM (release form) | torch 2.11 | 1.500 | 1.500 | 0.50 |' in text
+    assert '| MAE | torch 2.11 | 0.500 | 0.500 | 0.50 |' in text
+    assert '| SIM (release form) | torch 2.0.1 | 3.000 | 2.000 | 1.00 |' in text
+    assert 'torch 2.11 + torch.compile | failed: exit 1: boom' in text
