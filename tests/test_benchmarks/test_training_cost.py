@@ -207,11 +207,12 @@ def test_stacks_table_ratios_to_the_frozen_stack():
     from benchmarks.training_cost import stacks
     args = stacks.parse_args(['--compile', '--rounds', '1'])
     rows = stacks.variants(args)
-    assert [(r['stack'], r['method'], r['compile_step']) for r in rows] == [
-        ('frozen', 'sim_release', False), ('current', 'sim_release', False),
-        ('frozen', 'mae', False), ('current', 'mae', False),
-        ('current', 'sim_release', True)
-    ]
+    assert [(r['stack'], r['method'], r['compile_step'])
+            for r in rows] == [('frozen', 'sim_release', False),
+                               ('current', 'sim_release', False),
+                               ('frozen', 'mae', False),
+                               ('current', 'mae', False),
+                               ('current', 'sim_release', True)]
     times = [[2., 4., 3.], [1.5], [1.], [0.5], []]
     for row, step_s in zip(rows, times):
         row.update(step_s=step_s, losses=[[1.25]])
