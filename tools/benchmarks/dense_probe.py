@@ -28,50 +28,21 @@ from typing import List, Optional
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    from mmsim.evaluation.dense_cli import add_dense_data_args
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='pre-training config')
-    parser.add_argument('checkpoint', help="checkpoint, or 'random'")
-    parser.add_argument('--data-root', default='data/shapes/det')
-    parser.add_argument('--train-img-dir', default='train')
-    parser.add_argument('--train-ann-dir', default='labels/train')
-    parser.add_argument('--val-img-dir', default='val')
-    parser.add_argument('--val-ann-dir', default='labels/val')
-    parser.add_argument(
-        '--num-classes',
-        type=int,
-        default=9,
-        help='classes including background (9: the 8 shapes + background)')
-    parser.add_argument('--img-size', type=int, help='resize images to this')
-    parser.add_argument('--max-train-images', type=int, default=400)
-    parser.add_argument('--max-val-images', type=int, default=200)
-    parser.add_argument(
-        '--backbone', default='backbone', help='dotted path of the encoder')
-    parser.add_argument('--work-dir', default='work_dirs/dense_probe')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument(
-        '--no-progress',
-        dest='progress',
-        action='store_false',
-        help='no progress bars (done/total images and ETA) while '
-        'extracting patch features')
+    add_dense_data_args(parser, work_dir='work_dirs/dense_probe')
     return parser.parse_args(argv)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     import mmsim  # noqa: F401  (registers the components)
-    from mmsim.evaluation import (build_pretrain_model, dense_probe_miou,
-                                  load_dense_probe_set)
+    from mmsim.evaluation import build_pretrain_model, dense_probe_miou
+    from mmsim.evaluation.dense_cli import load_dense_splits
     model = build_pretrain_model(
         args.config, None if args.checkpoint == 'random' else args.checkpoint,
         args.seed)
-    splits = [
-        load_dense_probe_set(
-            osp.join(args.data_root, getattr(args, f'{split}_img_dir')),
-            osp.join(args.data_root,
-                     getattr(args, f'{split}_ann_dir')), args.img_size,
-            getattr(args, f'max_{split}_images')) for split in ('train', 'val')
-    ]
+    splits = load_dense_splits(args)
     result = dense_probe_miou(
         model,
         *splits,

@@ -33,22 +33,9 @@ IGNORE_INDEX = 255
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    from mmsim.evaluation.dense_cli import add_dense_data_args
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('config', help='pre-training config')
-    parser.add_argument('checkpoint', help="checkpoint, or 'random'")
-    parser.add_argument('--data-root', default='data/shapes/det')
-    parser.add_argument('--train-img-dir', default='train')
-    parser.add_argument('--train-ann-dir', default='labels/train')
-    parser.add_argument('--val-img-dir', default='val')
-    parser.add_argument('--val-ann-dir', default='labels/val')
-    parser.add_argument(
-        '--num-classes',
-        type=int,
-        default=9,
-        help='classes including background (9: the 8 shapes + background)')
-    parser.add_argument('--img-size', type=int, help='resize images to this')
-    parser.add_argument('--max-train-images', type=int, default=400)
-    parser.add_argument('--max-val-images', type=int, default=200)
+    add_dense_data_args(parser, work_dir='work_dirs/dense_retrieval')
     parser.add_argument(
         '--k', type=int, default=30, help='neighbours mixed (default 30)')
     parser.add_argument(
@@ -62,16 +49,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='standardise every feature dimension by the memory\'s mean '
         'and std before the search (Vanyan et al.); off: Hummingbird\'s '
         'own protocol')
-    parser.add_argument(
-        '--backbone', default='backbone', help='dotted path of the encoder')
-    parser.add_argument('--work-dir', default='work_dirs/dense_retrieval')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument(
-        '--no-progress',
-        dest='progress',
-        action='store_false',
-        help='no progress bars (done/total images and ETA) while '
-        'extracting patch features')
     return parser.parse_args(argv)
 
 
@@ -79,17 +56,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     import mmsim  # noqa: F401  (registers the components)
     from mmsim.evaluation import (build_pretrain_model, extract_patch_features,
-                                  load_dense_probe_set, oracle_miou,
-                                  pixel_patch_features, retrieval_miou)
+                                  oracle_miou, pixel_patch_features,
+                                  retrieval_miou)
+    from mmsim.evaluation.dense_cli import load_dense_splits
     model = build_pretrain_model(
         args.config, None if args.checkpoint == 'random' else args.checkpoint,
         args.seed)
-    train, val = (
-        load_dense_probe_set(
-            osp.join(args.data_root, getattr(args, f'{split}_img_dir')),
-            osp.join(args.data_root, getattr(args, f'{split}_ann_dir')),
-            args.img_size, getattr(args, f'max_{split}_images'))
-        for split in ('train', 'val'))
+    train, val = load_dense_splits(args)
     feats = [
         extract_patch_features(
             model, data.images, args.backbone, progress=args.progress)
