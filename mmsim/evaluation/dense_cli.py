@@ -3,8 +3,10 @@
 dense_probe.py`` and ``dense_retrieval.py``): their arguments for the
 encoder and the labelled image folders, and reading the two splits."""
 import argparse
+import json
+import os
 import os.path as osp
-from typing import Tuple
+from typing import List, Tuple
 
 from .dense_probe_set import DenseProbeSet, load_dense_probe_set
 
@@ -52,3 +54,31 @@ def load_dense_splits(
             args.img_size, getattr(args, f'max_{split}_images'))
         for split in ('train', 'val'))
     return train, val
+
+
+def build_encoder(args: argparse.Namespace):
+    """The pre-training model of ``args.config`` with ``args.checkpoint``
+    (``random``: the config's own init, seeded by ``args.seed``)."""
+    from .model_loading import build_pretrain_model
+    checkpoint = None if args.checkpoint == 'random' else args.checkpoint
+    return build_pretrain_model(args.config, checkpoint, args.seed)
+
+
+def write_dense_result(args: argparse.Namespace, name: str,
+                       per_class_iou: List[float], record: dict) -> str:
+    """Print the per-class IoU and write ``record`` (plus the config and
+    checkpoint) to ``<work_dir>/<name>.json``.
+
+    Returns:
+        str: The JSON's path.
+    """
+    print('per-class IoU (%): ' +
+          ', '.join(f'{i}: {v:.1f}' for i, v in enumerate(per_class_iou)))
+    os.makedirs(args.work_dir, exist_ok=True)
+    path = osp.join(args.work_dir, f'{name}.json')
+    with open(path, 'w') as file:
+        json.dump(
+            dict(record, config=args.config, checkpoint=args.checkpoint),
+            file,
+            indent=2)
+    return path

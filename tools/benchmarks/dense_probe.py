@@ -20,9 +20,6 @@ folders with label-PNG folders of the same stems (the generated set's
 the per-class IoU and writes ``dense_probe.json`` to ``--work-dir``.
 """
 import argparse
-import json
-import os
-import os.path as osp
 import sys
 from typing import List, Optional
 
@@ -37,11 +34,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     import mmsim  # noqa: F401  (registers the components)
-    from mmsim.evaluation import build_pretrain_model, dense_probe_miou
-    from mmsim.evaluation.dense_cli import load_dense_splits
-    model = build_pretrain_model(
-        args.config, None if args.checkpoint == 'random' else args.checkpoint,
-        args.seed)
+    from mmsim.evaluation import dense_probe_miou
+    from mmsim.evaluation.dense_cli import (build_encoder, load_dense_splits,
+                                            write_dense_result)
+    model = build_encoder(args)
     splits = load_dense_splits(args)
     result = dense_probe_miou(
         model,
@@ -53,20 +49,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(f'dense probe: mIoU {result["mIoU"]:.2f} % on '
           f'{len(splits[1].names)} images ({grid} patches each), fitted on '
           f'{len(splits[0].names)}')
-    print('per-class IoU (%): ' +
-          ', '.join(f'{i}: {v:.1f}'
-                    for i, v in enumerate(result['IoU'].tolist())))
-    os.makedirs(args.work_dir, exist_ok=True)
-    with open(osp.join(args.work_dir, 'dense_probe.json'), 'w') as f:
-        json.dump(
-            dict(
-                mIoU=result['mIoU'],
-                IoU=result['IoU'].tolist(),
-                grid=list(result['grid']),
-                config=args.config,
-                checkpoint=args.checkpoint),
-            f,
-            indent=2)
+    write_dense_result(
+        args, 'dense_probe', result['IoU'].tolist(),
+        dict(
+            mIoU=result['mIoU'],
+            IoU=result['IoU'].tolist(),
+            grid=list(result['grid'])))
     return 0
 
 

@@ -23,9 +23,6 @@ standardisation, on each patch's pixels) and the label oracle's ceiling
 ``dense_retrieval.json`` to ``--work-dir``. Label 255 is left out.
 """
 import argparse
-import json
-import os
-import os.path as osp
 import sys
 from typing import List, Optional
 
@@ -55,13 +52,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     import mmsim  # noqa: F401  (registers the components)
-    from mmsim.evaluation import (build_pretrain_model, extract_patch_features,
-                                  oracle_miou, pixel_patch_features,
-                                  retrieval_miou)
-    from mmsim.evaluation.dense_cli import load_dense_splits
-    model = build_pretrain_model(
-        args.config, None if args.checkpoint == 'random' else args.checkpoint,
-        args.seed)
+    from mmsim.evaluation import (extract_patch_features, oracle_miou,
+                                  pixel_patch_features, retrieval_miou)
+    from mmsim.evaluation.dense_cli import (build_encoder, load_dense_splits,
+                                            write_dense_result)
+    model = build_encoder(args)
     train, val = load_dense_splits(args)
     feats = [
         extract_patch_features(
@@ -88,26 +83,18 @@ def main(argv: Optional[List[str]] = None) -> int:
           (', standardised' if args.standardise else ''))
     print(f'  raw pixels (floor): {pixels["mIoU"]:.2f} %, label oracle '
           f'(ceiling): {oracle["mIoU"]:.2f} %')
-    print('per-class IoU (%): ' +
-          ', '.join(f'{i}: {v:.1f}'
-                    for i, v in enumerate(result['per_class_iou'].tolist())))
-    os.makedirs(args.work_dir, exist_ok=True)
-    with open(osp.join(args.work_dir, 'dense_retrieval.json'), 'w') as f:
-        json.dump(
-            dict(
-                mIoU=result['mIoU'],
-                accuracy=result['accuracy'],
-                IoU=result['per_class_iou'].tolist(),
-                pixels_mIoU=pixels['mIoU'],
-                oracle_mIoU=oracle['mIoU'],
-                grid=list(grid),
-                k=args.k,
-                temperature=args.temperature,
-                standardise=args.standardise,
-                config=args.config,
-                checkpoint=args.checkpoint),
-            f,
-            indent=2)
+    write_dense_result(
+        args, 'dense_retrieval', result['per_class_iou'].tolist(),
+        dict(
+            mIoU=result['mIoU'],
+            accuracy=result['accuracy'],
+            IoU=result['per_class_iou'].tolist(),
+            pixels_mIoU=pixels['mIoU'],
+            oracle_mIoU=oracle['mIoU'],
+            grid=list(grid),
+            k=args.k,
+            temperature=args.temperature,
+            standardise=args.standardise))
     return 0
 
 
