@@ -26,16 +26,6 @@ RECIPES = dict(
     mmpretrain=osp.join(REPO, 'configs', 'mmpretrain', 'sim',
                         'sim_vit-base-p16_16xb256-amp-coslr-1600e_in1k.py'))
 
-#: Encoder and neck of the reduced (CPU test) model.
-REDUCED_ENCODER = dict(
-    embed_dims=64, num_layers=1, num_heads=2, feedforward_channels=128)
-REDUCED_NECK = dict(
-    in_channels=64,
-    embed_dims=64,
-    num_heads=2,
-    num_projector_layers=1,
-    num_predictor_layers=1)
-
 #: Names of the precisions, and the dtype each autocasts to.
 PRECISIONS = dict(bf16=torch.bfloat16, fp16=torch.float16, fp32=None)
 
@@ -62,9 +52,10 @@ def load_config(config: Optional[str] = None, reduced: bool = False) -> Config:
         raise ValueError(f'{config}: model.type is '
                          f"{cfg.model.get('type')!r}; the GPU check times "
                          'SIM pre-training configs')
-    if reduced:
-        cfg.model.backbone.arch = copy.deepcopy(REDUCED_ENCODER)
-        cfg.model.neck.update(copy.deepcopy(REDUCED_NECK))
+    if reduced:  # the training-cost benchmark's tiny SIM
+        from benchmarks.training_cost.models import ENCODERS, SIM_NECKS
+        cfg.model.backbone.arch = copy.deepcopy(ENCODERS['tiny'])
+        cfg.model.neck.update(copy.deepcopy(SIM_NECKS['tiny']))
     return cfg
 
 
