@@ -14,7 +14,8 @@
 # `import mmdet.models` imports mmpretrain's models when mmpretrain is
 # installed, and mmselfsup's models then fail to register (`KeyError:
 # 'ResLayerExtraNorm is already registered'`). Both get the same torch, mmcv,
-# mmengine, mmdet and mmseg (pip builds mmcv once: the second environment
+# mmengine, mmdet and mmseg (torch's files are hard-linked from the first, see
+# below; pip builds mmcv once: the second environment
 # takes the wheel from pip's cache, built against the same torch).
 # Idempotent: a finished environment is detected by a stamp file that records
 # the hash of this script, the constraints and setup.cfg, so re-running is
@@ -50,11 +51,23 @@ want="$( (echo "$stack $host"; cat "$root/tools/setup_env.sh" "$constraints" "$r
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
-echo "[setup_env] creating $venv for $host on the $stack stack (first run on a machine takes ~10-15 min: mmcv compiles)" >&2
+mkdir -p "$(dirname "$venv")"
+free_gb=$(df -Pk "$(dirname "$venv")" | awk 'NR==2 {printf "%.1f", $4 / 1048576}')
+echo "[setup_env] creating $venv for $host on the $stack stack (first run on a machine takes ~10-15 min: mmcv compiles; ${free_gb} GiB free on its disk, an environment takes 5-6 GB, ~1 GB on the frozen stack when torch is linked from the other host's)" >&2
 t0=$(date +%s)
 [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
 pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q -c "$constraints")
 "${pip[@]}" "pip<24.1" "setuptools<70" wheel
+# Both frozen environments hold the same torch build: hard-link its files
+# (4.5 GB) from the other one when it has them, so disk and download are paid
+# once; pip then finds them installed (tools/link_packages.py).
+if [ "$stack" = frozen ] && ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+  for sibling in "$root/.venv" "$root/.venv-mmpretrain"; do
+    if [ -x "$sibling/bin/python" ] && ! [ "$sibling" -ef "$venv" ]; then
+      "$venv/bin/python" "$root/tools/link_packages.py" "$sibling" "$venv" "${torch_pkgs[@]}" && break
+    fi
+  done
+fi
 "${pip[@]}" "${torch_pkgs[@]}" "numpy<2"
 if ! "$venv/bin/python" -c "import mmcv, mmcv.ops" 2>/dev/null; then
   if [ "$stack" = frozen ]; then
