@@ -1,0 +1,199 @@
+# Copyright (c) mmsim contributors. All rights reserved.
+"""One learning-rate rule for every fine-tune of the replay.
+
+For a task (``'det'``: the tiny Mask R-CNN, ``'seg'``: the tiny UperNet),
+every row fine-tunes at each rate of one grid (the config's own rate times
+``lr_factors``) on a split of the *training* images (:func:`split_heldout`:
+the last ``num_heldout`` train images become the evaluation set, the rest
+train), keeps the rate with the best score there (box AP, mIoU; the
+smaller rate on a tie), then fine-tunes on all training images at that
+rate once per seed and is scored on the val images. The reported val set
+never chooses anything. Random init gets the same rule.
+"""
+import json
+import os
+import os.path as osp
+import shutil
+from typing import Dict, List, Optional, Sequence
+
+from mmengine.config import Config
+
+from mmsim.transfer import run_finetunes
+
+#: The task configs (the quick start's twins).
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = {
+    'det':
+    osp.join(
+        REPO, 'configs', 'benchmarks', 'mmdetection', 'coco',
+        'mask-rcnn_sim-vit-tiny-p16_simple-fpn_1xb4-lsj128-600i_shapes.py'),
+    'seg':
+    osp.join(REPO, 'configs', 'benchmarks', 'mmsegmentation', 'shapes',
+             'upernet_sim-vit-tiny-p16_1xb8-300i_shapes-128x128.py'),
+}
+#: The score that chooses the rate, and every metric reported (in %).
+SELECT = {'det': 'box', 'seg': 'mIoU'}
+METRICS = {
+    'det': {
+        'box': 'coco/bbox_mAP',
+        'mask': 'coco/segm_mAP'
+    },
+    'seg': {
+        'mIoU': 'mIoU'
+    },
+}
+
+
+def split_heldout(data_root: str, out_root: str, num_heldout: int) -> str:
+    """A folder laid out like ``data_root`` (``train/``, ``val/``,
+    ``labels/{train,val}/``, ``annotations/instances_{train,val}.json``)
+    whose ``val`` is the last ``num_heldout`` training images (by image
+    id) and whose ``train`` is the others; files are symbolic links.
+
+    Returns:
+        str: ``out_root``.
+    """
+    with open(osp.join(data_root, 'annotations', 'instances_train.json')) as f:
+        coco = json.load(f)
+    images = sorted(coco['images'], key=lambda im: im['id'])
+    if not 0 < num_heldout < len(images):
+        raise ValueError(f'num_heldout must be in (0, {len(images)}) for '
+                         f'{data_root}, got {num_heldout}')
+    parts = dict(train=images[:-num_heldout], val=images[-num_heldout:])
+    shutil.rmtree(out_root, ignore_errors=True)
+    os.makedirs(osp.join(out_root, 'annotations'))
+    for split, split_images in parts.items():
+        ids = {im['id'] for im in split_images}
+        for folder in (split, osp.join('labels', split)):
+            os.makedirs(osp.join(out_root, folder))
+        for im in split_images:
+            stem = osp.splitext(im['file_name'])[0]
+            os.symlink(
+                osp.abspath(osp.join(data_root, 'train', im['file_name'])),
+                osp.join(out_root, split, im['file_name']))
+            label = osp.join(data_root, 'labels', 'train', stem + '.png')
+            if osp.isfile(label):
+                os.symlink(
+                    osp.abspath(label),
+                    osp.join(out_root, 'labels', split, stem + '.png'))
+        subset = dict(
+            coco,
+            images=split_images,
+            annotations=[
+                a for a in coco['annotations'] if a['image_id'] in ids
+            ])
+        with open(
+                osp.join(out_root, 'annotations', f'instances_{split}.json'),
+                'w') as f:
+            json.dump(subset, f)
+    return out_root
+
+
+def base_lr(task: str) -> float:
+    """The task config's own learning rate."""
+    return float(Config.fromfile(CONFIGS[task]).optim_wrapper.optimizer.lr)
+
+
+def _runs(rows: Dict[str, dict], lrs: Dict[str, float], seeds: Sequence[int],
+          data_root: str, work_dir: str, iters: int) -> Dict[str, dict]:
+    """:func:`run_finetunes` runs, one per (row, rate, seed), named
+    ``row|lr|seed``."""
+    runs = {}
+    for name, row in rows.items():
+        for lr_name, lr in lrs.items():
+            for seed in seeds:
+                runs[f'{name}|{lr_name}|{seed}'] = dict(
+                    data_root=data_root,
+                    work_dir=osp.join(work_dir, row['slug'],
+                                      f'lr{lr_name}_seed{seed}'),
+                    sim_checkpoint=row.get('encoder'),
+                    arch_from=row.get('arch_from'),
+                    max_iters=iters,
+                    seed=seed,
+                    cfg_options={'optim_wrapper.optimizer.lr': lr})
+    return runs
+
+
+def _scores(task: str, metrics: Dict[str, float]) -> Dict[str, float]:
+    return {k: 100 * metrics[v] for k, v in METRICS[task].items()}
+
+
+def lr_rule(task: str,
+            rows: Dict[str, dict],
+            data_root: str,
+            heldout_root: str,
+            work_dir: str,
+            iters: int,
+            lr_factors: Sequence[float] = (0.5, 1., 2.),
+            seeds: Sequence[int] = (0, 1),
+            workers: int = 2,
+            num_threads: Optional[int] = None,
+            num_heads: Optional[int] = None) -> Dict[str, dict]:
+    """Fine-tune every row by the rule of this module.
+
+    Args:
+        task (str): ``'det'`` or ``'seg'``.
+        rows (dict[str, dict]): Row name -> ``slug`` (folder name) and
+            ``encoder`` (a ``backbone.*`` checkpoint) or ``arch_from``
+            (the task's own init of that checkpoint's arch).
+        data_root (str): Train and val images (see :func:`split_heldout`).
+        heldout_root (str): The split that chooses the rate.
+        work_dir (str): Output folder.
+        iters (int): Training iterations of every run.
+        lr_factors (sequence[float]): The grid, times the config's rate.
+        seeds (sequence[int]): Seeds of the val runs (the grid: the first).
+        workers (int): Fine-tunes at once (one torch thread each).
+        num_threads (int, optional): Torch threads when ``workers`` is 1.
+        num_heads (int, optional): Heads of the encoders (their
+            checkpoints do not say).
+
+    Returns:
+        dict[str, dict]: By row: ``grid`` ({rate: held-out scores}),
+        ``lr`` (the chosen rate), ``seeds`` ([val scores per seed]).
+    """
+    lr0 = base_lr(task)
+    grid = {f'{f:g}x': f * lr0 for f in lr_factors}
+    common = dict(
+        workers=workers, num_threads=num_threads, num_heads=num_heads)
+    held = run_finetunes(
+        task, CONFIGS[task],
+        _runs(rows, grid, seeds[:1], heldout_root,
+              osp.join(work_dir, 'heldout'), iters), **common)
+    results = {}
+    for name in rows:
+        scores = {
+            lr_name: _scores(task, held[f'{name}|{lr_name}|{seeds[0]}'])
+            for lr_name in grid
+        }
+        best = max(grid, key=lambda n: (scores[n][SELECT[task]], -grid[n]))
+        results[name] = dict(
+            grid={
+                grid[n]: s
+                for n, s in scores.items()
+            },
+            lr=grid[best],
+            lr_name=best)
+    runs = {}
+    for name, row in rows.items():
+        chosen = {results[name]['lr_name']: results[name]['lr']}
+        runs.update(
+            _runs({name: row}, chosen, seeds, data_root,
+                  osp.join(work_dir, 'val'), iters))
+    val = run_finetunes(task, CONFIGS[task], runs, **common)
+    for name in rows:
+        lr_name = results[name]['lr_name']
+        results[name]['seeds'] = [
+            _scores(task, val[f'{name}|{lr_name}|{seed}']) for seed in seeds
+        ]
+    return results
+
+
+def summarise(results: Dict[str, dict]) -> Dict[str, Dict[str, List[float]]]:
+    """Per row and metric: the val scores of the seeds, in seed order."""
+    return {
+        name: {
+            metric: [s[metric] for s in r['seeds']]
+            for metric in r['seeds'][0]
+        }
+        for name, r in results.items()
+    }

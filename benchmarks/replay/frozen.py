@@ -1,0 +1,126 @@
+# Copyright (c) mmsim contributors. All rights reserved.
+"""The replay's frozen-encoder columns: kNN and linear top-1 on the held-out
+classification split; on the detection images' patches, the linear dense
+probe and dense nearest-neighbour retrieval (the Hummingbird protocol, raw
+and per-dimension standardised features), with its raw-pixel floor and
+label-oracle ceiling; and the encoder alone as a ``backbone.*`` checkpoint
+for the fine-tunes."""
+import os.path as osp
+from typing import Dict, Optional
+
+import torch
+
+from .rows import build_model
+
+NUM_CLASSES = 8
+#: Detection images for the dense columns: memory / probe training set and
+#: queries (the first this many of each split, by name).
+DENSE_IMAGES = dict(train=400, val=200)
+#: Dense retrieval's neighbours and softmax temperature (Hummingbird's).
+RETRIEVAL = dict(k=30, temperature=0.02)
+IGNORE_INDEX = 255
+
+
+def classification_metrics(config: str,
+                           checkpoint: Optional[str],
+                           backbone_only: bool = False) -> Dict[str, float]:
+    """kNN and linear top-1 (%) of the frozen encoder on the val split."""
+    from mmengine.runner import Runner
+
+    from mmsim.evaluation import extract_pooled_features, knn_accuracy
+    from mmsim.evaluation.logistic_regression import \
+        logistic_regression_accuracy
+    model, cfg = build_model(config, checkpoint, backbone_only)
+    hook = next(h for h in cfg.custom_hooks if h.type == 'KNNMonitorHook')
+    feats = {}
+    for split in ('train', 'val'):
+        loader = Runner.build_dataloader(hook[f'{split}_dataloader'])
+        feats[split] = extract_pooled_features(model, loader)
+    knn = knn_accuracy(*feats['train'], *feats['val'], NUM_CLASSES,
+                       hook.get('k', 20), hook.get('temperature', 0.07))
+    linear = logistic_regression_accuracy(*feats['train'], *feats['val'],
+                                          NUM_CLASSES)
+    return dict(knn=knn, linear=linear)
+
+
+def dense_splits(det_root: str):
+    """The train and val detection images with their label maps."""
+    from mmsim.evaluation import load_dense_probe_set
+    return [
+        load_dense_probe_set(
+            osp.join(det_root, split),
+            osp.join(det_root, 'labels', split),
+            max_images=DENSE_IMAGES[split]) for split in ('train', 'val')
+    ]
+
+
+def dense_metrics(config: str,
+                  checkpoint: Optional[str],
+                  det_root: str,
+                  backbone_only: bool = False) -> Dict[str, float]:
+    """mIoU (%) of the frozen encoder's patch tokens over the 8 shapes and
+    background: ``dense`` (the linear dense probe), ``retrieval`` and
+    ``retrieval_std`` (dense nearest-neighbour retrieval on raw and on
+    standardised features); and ``grid``, the (h, w) patch grid."""
+    from mmsim.evaluation import (dense_probe_miou, extract_patch_features,
+                                  retrieval_miou)
+    model, _ = build_model(config, checkpoint, backbone_only)
+    train, val = dense_splits(det_root)
+    result = dict(
+        dense=dense_probe_miou(model, train, val, NUM_CLASSES + 1)['mIoU'])
+    feats = [extract_patch_features(model, s.images) for s in (train, val)]
+    for key, standardise in (('retrieval', False), ('retrieval_std', True)):
+        result[key] = retrieval_miou(
+            feats[0],
+            train.label_maps,
+            feats[1],
+            val.label_maps,
+            NUM_CLASSES + 1,
+            standardise_features=standardise,
+            ignore_index=IGNORE_INDEX,
+            **RETRIEVAL)['mIoU']
+    result['grid'] = tuple(feats[0].shape[1:3])
+    return result
+
+
+def retrieval_bounds(det_root: str, grid: tuple) -> Dict[str, float]:
+    """Dense retrieval's floor (raw pixels of each patch as its feature,
+    raw and standardised) and ceiling (each query patch given its own
+    label histogram), mIoU in %."""
+    from mmsim.evaluation import (oracle_miou, pixel_patch_features,
+                                  retrieval_miou)
+    train, val = dense_splits(det_root)
+    pixels = [pixel_patch_features(s.images, grid) for s in (train, val)]
+    bounds = {}
+    for key, standardise in (('retrieval', False), ('retrieval_std', True)):
+        bounds[key] = retrieval_miou(
+            pixels[0],
+            train.label_maps,
+            pixels[1],
+            val.label_maps,
+            NUM_CLASSES + 1,
+            standardise_features=standardise,
+            ignore_index=IGNORE_INDEX,
+            **RETRIEVAL)['mIoU']
+    oracle = oracle_miou(val.label_maps, grid, NUM_CLASSES + 1,
+                         IGNORE_INDEX)['mIoU']
+    return dict(pixels=bounds, oracle=oracle)
+
+
+def encoder_checkpoint(config: str,
+                       checkpoint: Optional[str],
+                       path: str,
+                       backbone_only: bool = False) -> str:
+    """The online encoder alone, as a ``backbone.*`` state dict.
+
+    MAE's and MoCo v3's final LayerNorm (``backbone.ln1``) is dropped: the
+    detection backbone, like SIM's encoder, has none.
+    """
+    model, _ = build_model(config, checkpoint, backbone_only)
+    state = {
+        'backbone.' + k: v
+        for k, v in model.backbone.state_dict().items()
+        if not k.startswith('ln1.')
+    }
+    torch.save(dict(state_dict=state, meta=dict(source=checkpoint)), path)
+    return path
