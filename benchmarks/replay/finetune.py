@@ -31,15 +31,17 @@ CONFIGS = {
     osp.join(REPO, 'configs', 'benchmarks', 'mmsegmentation', 'shapes',
              'upernet_sim-vit-tiny-p16_1xb8-300i_shapes-128x128.py'),
 }
-#: The score that chooses the rate, and every metric reported (in %).
+#: The score that chooses the rate, and every metric reported (in %), as
+#: (metric key, factor to %): mmdet's CocoMetric gives fractions, mmseg's
+#: IoUMetric percentages.
 SELECT = {'det': 'box', 'seg': 'mIoU'}
 METRICS = {
     'det': {
-        'box': 'coco/bbox_mAP',
-        'mask': 'coco/segm_mAP'
+        'box': ('coco/bbox_mAP', 100.),
+        'mask': ('coco/segm_mAP', 100.)
     },
     'seg': {
-        'mIoU': 'mIoU'
+        'mIoU': ('mIoU', 1.)
     },
 }
 
@@ -115,7 +117,10 @@ def _runs(rows: Dict[str, dict], lrs: Dict[str, float], seeds: Sequence[int],
 
 
 def _scores(task: str, metrics: Dict[str, float]) -> Dict[str, float]:
-    return {k: 100 * metrics[v] for k, v in METRICS[task].items()}
+    return {
+        name: scale * metrics[key]
+        for name, (key, scale) in METRICS[task].items()
+    }
 
 
 def lr_rule(task: str,

@@ -23,8 +23,10 @@ IGNORE_INDEX = 255
 
 def classification_metrics(config: str,
                            checkpoint: Optional[str],
+                           data_root: str,
                            backbone_only: bool = False) -> Dict[str, float]:
-    """kNN and linear top-1 (%) of the frozen encoder on the val split."""
+    """kNN and linear top-1 (%) of the frozen encoder on the val split of
+    the classification images under ``data_root``."""
     from mmengine.runner import Runner
 
     from mmsim.evaluation import extract_pooled_features, knn_accuracy
@@ -34,6 +36,7 @@ def classification_metrics(config: str,
     hook = next(h for h in cfg.custom_hooks if h.type == 'KNNMonitorHook')
     feats = {}
     for split in ('train', 'val'):
+        hook[f'{split}_dataloader'].dataset.data_root = osp.join(data_root, '')
         loader = Runner.build_dataloader(hook[f'{split}_dataloader'])
         feats[split] = extract_pooled_features(model, loader)
     knn = knn_accuracy(*feats['train'], *feats['val'], NUM_CLASSES,

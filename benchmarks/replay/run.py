@@ -222,7 +222,9 @@ def main(argv=None) -> int:
         ckpt = checkpoints.get(name, common_init)
         options = dict(backbone_only=name == rows.RANDOM)
         config = rows.config_path(name)
-        results[name] = frozen.classification_metrics(config, ckpt, **options)
+        results[name] = frozen.classification_metrics(config, ckpt,
+                                                      args.data_root,
+                                                      **options)
         results[name].update(
             frozen.dense_metrics(config, ckpt, det_root, **options))
         grid = results[name].pop('grid')

@@ -1,5 +1,5 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-"""The replay benchmark's four pre-training configs load, share everything
+"""The replay benchmark's five pre-training configs load, share everything
 but the method, and build through the registries with identical encoders."""
 import os.path as osp
 
@@ -15,6 +15,7 @@ REPLAY = osp.join(REPO, 'benchmarks', 'replay', 'configs')
 METHODS = {
     'sim-release_vit-tiny-p16_shapes.py': ('SIM', 'SIMViT'),
     'sim-paper_vit-tiny-p16_shapes.py': ('SIM', 'SIMViT'),
+    'sim-global_vit-tiny-p16_shapes.py': ('SIM', 'SIMViT'),
     'mae_vit-tiny-p16_shapes.py': ('MAE', 'MAEViT'),
     'mocov3_vit-tiny-p16_shapes.py': ('MoCoV3', 'MoCoV3ViT'),
 }
@@ -41,7 +42,7 @@ def test_replay_config_loads_and_builds(name):
         knn = cfg.custom_hooks[0][f'{split}_dataloader'].dataset
         assert knn.data_root == loader.dataset.data_root
         assert knn.ann_file == f'meta/{split}.txt'
-    # the shared part is the same in all four
+    # the shared part is the same in all five
     reference = load('sim-release_vit-tiny-p16_shapes.py')
     for key in SHARED:
         assert cfg[key] == reference[key], key
@@ -79,3 +80,12 @@ def test_sim_paper_differs_only_in_the_head():
         (1., 4.)
     paper.model.head.update(alpha_global=0., alpha_dense=1.)
     assert paper.to_dict() == release.to_dict()
+
+
+def test_sim_global_is_the_paper_form_without_its_dense_term():
+    paper = load('sim-paper_vit-tiny-p16_shapes.py')
+    global_only = load('sim-global_vit-tiny-p16_shapes.py')
+    assert (global_only.model.head.alpha_global,
+            global_only.model.head.alpha_dense) == (1., 0.)
+    global_only.model.head.alpha_dense = 4.
+    assert global_only.to_dict() == paper.to_dict()

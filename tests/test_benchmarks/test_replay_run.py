@@ -1,72 +1,247 @@
 # Copyright (c) mmsim contributors. All rights reserved.
-"""The replay driver's evaluation steps on tiny generated data."""
+"""The replay: one common start for every row, its frozen columns, the
+learning-rate rule of its fine-tunes, its tables, and ``--quick`` end to
+end (pre-training through ``mim train mmselfsup``, mmdet and mmseg
+fine-tunes through their runners and metrics)."""
+import json
+import math
+import os
 import os.path as osp
 import subprocess
 import sys
 
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from benchmarks.replay import run as replay
-from mmsim.evaluation import dense_probe_miou, load_dense_probe_set
+from benchmarks.replay import finetune, frozen, report, rows
+from mmsim.evaluation import (dense_probe_miou, extract_patch_features,
+                              load_dense_probe_set, retrieval_miou)
 from .conftest import REPO
 
 
-def test_dense_column_is_the_dense_probe_of_the_encoder(shapes_det_root):
-    config = osp.join(replay.CONFIG_DIR, replay.METHODS['MAE'])
+@pytest.fixture(scope='module')
+def common_init(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp('replay') / 'common_init.pth')
     with DefaultScope.overwrite_default_scope('mmselfsup'):
-        result = replay.dense_metrics(config, None, shapes_det_root)
-        model, _ = replay._build_model(config, None)  # seeded: same init
+        return rows.save_common_init(path)
+
+
+@pytest.mark.parametrize('name', list(rows.METHODS))
+def test_every_row_starts_from_the_common_init(name, common_init, tmp_path):
+    """Each method's model, built from its start config under another seed
+    and initialised as the runner does, holds the common start in every
+    encoder weight (SIM's target too); MAE keeps its own xavier init for
+    the rest."""
+    from mmselfsup.registry import MODELS
+    config = rows.write_start_config(name, common_init,
+                                     str(tmp_path / 'start.py'))
+    cfg = Config.fromfile(config)
+    torch.manual_seed(123)
+    with DefaultScope.overwrite_default_scope('mmselfsup'):
+        model = MODELS.build(cfg.model)
+        model.init_weights()
+    compared, diffs = rows.compare_to_common_init(model, common_init)
+    assert compared == 76 and diffs == {}
+    state = torch.load(common_init)['state_dict']
+    if cfg.model.type == 'SIM':
+        target = model.target.module.backbone.state_dict()
+        for key, value in state.items():
+            torch.testing.assert_close(target[key[len('backbone.'):]], value)
+    if name == 'MAE':
+        assert [c['type'] for c in cfg.model.init_cfg
+                ] == ['Xavier', 'Constant', 'Pretrained']
+    # the start is not what the method's own init would give
+    torch.manual_seed(123)
+    with DefaultScope.overwrite_default_scope('mmselfsup'):
+        own = MODELS.build(Config.fromfile(rows.config_path(name)).model)
+        own.init_weights()
+    assert rows.compare_to_common_init(own, common_init)[1]
+
+
+def test_dense_columns(shapes_det_root, common_init):
+    """The probe column is the dense probe of the encoder; the retrieval
+    columns are :func:`retrieval_miou` of its patch tokens, raw and
+    standardised."""
+    config = rows.config_path(rows.RANDOM)
+    with DefaultScope.overwrite_default_scope('mmselfsup'):
+        result = frozen.dense_metrics(
+            config, common_init, shapes_det_root, backbone_only=True)
+        model, _ = rows.build_model(config, common_init, backbone_only=True)
     splits = [
         load_dense_probe_set(
             osp.join(shapes_det_root, s),
             osp.join(shapes_det_root, 'labels', s)) for s in ('train', 'val')
     ]
-    expected = dense_probe_miou(model, *splits, num_classes=9)['mIoU']
-    assert result['dense'] == pytest.approx(expected)
-    assert torch.isfinite(torch.tensor(result['dense']))
+    assert result['dense'] == pytest.approx(
+        dense_probe_miou(model, *splits, num_classes=9)['mIoU'])
+    feats = [extract_patch_features(model, s.images) for s in splits]
+    assert result['grid'] == (8, 8)
+    for key, std in (('retrieval', False), ('retrieval_std', True)):
+        expected = retrieval_miou(
+            feats[0],
+            splits[0].label_maps,
+            feats[1],
+            splits[1].label_maps,
+            9,
+            k=30,
+            temperature=0.02,
+            standardise_features=std,
+            ignore_index=255)['mIoU']
+        assert result[key] == pytest.approx(expected)
+    bounds = frozen.retrieval_bounds(shapes_det_root, (8, 8))
+    assert bounds['oracle'] > bounds['pixels']['retrieval']
 
 
-def test_table_has_every_column():
-    row = dict(linear=1., knn=2., dense=3., box=4., mask=5.)
-    lines = replay.markdown_table({'MAE': row}).splitlines()
-    assert 'dense-probe mIoU' in lines[0]
-    assert lines[2] == '| MAE | 1.0 | 2.0 | 3.0 | 4.0 | 5.0 |'
+def test_split_heldout(shapes_det_root, tmp_path):
+    out = finetune.split_heldout(shapes_det_root, str(tmp_path / 'sel'), 2)
+    with open(
+            osp.join(shapes_det_root, 'annotations',
+                     'instances_train.json')) as f:
+        full = json.load(f)
+    ids = sorted(im['id'] for im in full['images'])
+    parts = {}
+    for split in ('train', 'val'):
+        with open(osp.join(out, 'annotations',
+                           f'instances_{split}.json')) as f:
+            parts[split] = json.load(f)
+        names = sorted(im['file_name'] for im in parts[split]['images'])
+        assert sorted(os.listdir(osp.join(out, split))) == names
+        assert len(os.listdir(osp.join(out, 'labels', split))) == len(names)
+        kept = {im['id'] for im in parts[split]['images']}
+        assert {a['image_id'] for a in parts[split]['annotations']} <= kept
+        assert parts[split]['categories'] == full['categories']
+    assert [im['id'] for im in parts['val']['images']] == ids[-2:]
+    assert len(parts['train']['annotations']) + len(
+        parts['val']['annotations']) == len(full['annotations'])
+    with pytest.raises(ValueError, match='num_heldout'):
+        finetune.split_heldout(shapes_det_root, str(tmp_path / 'bad'), 6)
 
 
-def test_detections_run_in_two_processes(shapes_det_root, tmp_path):
-    """The detection column's jobs, two spawned processes at once: a
-    converted encoder and the detector's own random init of its arch,
-    each through mmdet's runner and CocoMetric (2 iterations)."""
-    config = osp.join(replay.CONFIG_DIR,
-                      replay.METHODS['SIM (release: dense)'])
-    with DefaultScope.overwrite_default_scope('mmselfsup'):
-        encoder = replay.encoder_checkpoint(config, None,
-                                            str(tmp_path / 'encoder.pth'))
-    jobs = {
+def test_lr_rule_chooses_on_heldout_then_runs_every_seed(monkeypatch):
+    """The rule's bookkeeping, with the fine-tune itself replaced by a
+    score that depends on the rate, the data and the seed: the rate is
+    chosen on the held-out root (the smaller one on a tie), the val runs
+    use it on the val root with every seed."""
+    calls = []
+
+    def fake_finetunes(task, config, runs, **kwargs):
+        calls.append(runs)
+        out = {}
+        for name, run in runs.items():
+            lr = run['cfg_options']['optim_wrapper.optimizer.lr']
+            held = run['data_root'] == 'held'
+            row = name.split('|')[0]
+            peak = {'A': 2e-4, 'B': 1e-3, 'C': None}[row]
+            score = 0.3 if peak is None else 0.5 - abs(lr - peak) * 100
+            out[name] = {'mIoU': score if held else 0.1 + run['seed'] / 10}
+        return out
+
+    monkeypatch.setattr(finetune, 'run_finetunes', fake_finetunes)
+    monkeypatch.setattr(finetune, 'base_lr', lambda task: 5e-4)
+    result = finetune.lr_rule(
+        'seg', {n: dict(slug=n.lower(), encoder=n)
+                for n in 'ABC'},
+        'val_root',
+        'held',
+        'wd',
+        iters=3,
+        lr_factors=(0.5, 1., 2.),
+        seeds=(0, 1))
+    assert result['A']['lr'] == 2.5e-4 and result['B']['lr'] == 1e-3
+    assert result['C']['lr'] == 2.5e-4  # a tie: the smaller rate
+    assert set(result['A']['grid']) == {2.5e-4, 5e-4, 1e-3}
+    assert [s['mIoU']
+            for s in result['B']['seeds']] == pytest.approx([0.1, 0.2])
+    held, val = calls
+    assert len(held) == 9 and {r['data_root']
+                               for r in held.values()} == {'held'}
+    assert {r['seed'] for r in held.values()} == {0}
+    assert len(val) == 6 and {r['data_root']
+                              for r in val.values()} == {'val_root'}
+    assert val['B|2x|1']['cfg_options'] == {'optim_wrapper.optimizer.lr': 1e-3}
+    assert all(r['max_iters'] == 3 for r in [*held.values(), *val.values()])
+
+
+def test_tables():
+    results = {
         'SIM':
         dict(
-            encoder=encoder,
-            det_root=shapes_det_root,
-            work_dir=str(tmp_path / 'sim'),
-            iters=2),
-        'random':
+            linear=1.,
+            knn=2.,
+            dense=3.,
+            retrieval=4.,
+            retrieval_std=5.,
+            det=dict(
+                lr=1e-3,
+                grid={
+                    5e-4: dict(box=7., mask=6.),
+                    1e-3: dict(box=8., mask=6.5)
+                },
+                seeds=[dict(box=10., mask=9.),
+                       dict(box=12., mask=9.)]),
+            seg=dict(
+                lr=2e-3,
+                grid={2e-3: dict(mIoU=50.)},
+                seeds=[dict(mIoU=50.), dict(mIoU=52.)])),
+        'own init':
         dict(
-            encoder=None,
-            arch_from=encoder,
-            det_root=shapes_det_root,
-            work_dir=str(tmp_path / 'random'),
-            iters=2),
+            det=dict(
+                lr=5e-4,
+                grid={5e-4: dict(box=1., mask=1.)},
+                seeds=[dict(box=2., mask=1.)])),
     }
-    results = replay.run_detections(jobs, workers=2, num_threads=1)
-    assert set(results) == {'SIM', 'random'}
-    for metrics in results.values():
-        assert set(metrics) == {'box', 'mask'}
-        assert all(0 <= v <= 100 for v in metrics.values())
-    # the SIM job loaded the converted encoder, the random one did not
-    assert osp.isfile(tmp_path / 'sim' / 'sim_vitdet_backbone.pth')
-    assert not osp.exists(tmp_path / 'random' / 'sim_vitdet_backbone.pth')
+    bounds = dict(pixels=dict(retrieval=15., retrieval_std=30.), oracle=72.)
+    lines = report.markdown_table(results, bounds).splitlines()
+    assert 'dense retrieval mIoU' in lines[0] and 'seg mIoU' in lines[0]
+    assert lines[2] == ('| SIM | 1.0 | 2.0 | 3.0 | 4.0 | 5.0 | '
+                        '11.0 [10.0 / 12.0] | 9.0 [9.0 / 9.0] | '
+                        '51.0 [50.0 / 52.0] |')
+    assert lines[3] == '| own init | - | - | - | - | - | 2.0 | 1.0 | - |'
+    assert lines[4].startswith('| raw pixels (retrieval floor) | - | - | - '
+                               '| 15.0 | 30.0 |')
+    grid = report.grid_table('det', 'box', results).splitlines()
+    assert grid[0] == '| method | lr 0.0005 | lr 0.001 |'
+    assert grid[2] == '| SIM | 7.0 | **8.0** |'
+    assert grid[3] == '| own init | **1.0** | - |'
+
+
+def test_quick_runs_end_to_end(tmp_path):
+    """``--quick`` with one method: data, common start, pre-training
+    through ``mim train mmselfsup``, the frozen columns, both fine-tune
+    rules through mmdet's and mmseg's runners, the report."""
+    out, work = tmp_path / 'out', tmp_path / 'work'
+    cmd = [
+        sys.executable, '-m', 'benchmarks.replay.run', '--quick', '--methods',
+        'SIM (global only)', '--seeds', '0', '--out',
+        str(out), '--work-dir',
+        str(work)
+    ]
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    done = subprocess.run(
+        cmd, cwd=REPO, capture_output=True, text=True, timeout=1200, env=env)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    with open(out / 'results.json') as f:
+        saved = json.load(f)
+    results = saved['results']
+    assert list(results) == ['SIM (global only)', rows.RANDOM, rows.OWN_INIT]
+    for name in ('SIM (global only)', rows.RANDOM):
+        for key in ('linear', 'knn', 'dense', 'retrieval', 'retrieval_std'):
+            assert 0 <= results[name][key] <= 100, (name, key)
+    for name, r in results.items():
+        for task, metric in (('det', 'box'), ('seg', 'mIoU')):
+            assert len(r[task]['grid']) == 2, (name, task)
+            assert len(r[task]['seeds']) == 1
+            assert math.isfinite(r[task]['seeds'][0][metric])
+    assert 0 < saved['bounds']['oracle'] <= 100
+    # the pre-training ran from the common start, through its own config
+    assert (work / 'sim-global_start.py').is_file()
+    assert list((work / 'sim-global').glob('epoch_1.pth'))
+    text = (out / 'results.md').read_text()
+    assert 'Learning-rate grid, det' in text and 'Learning-rate grid, seg' \
+        in text
+    assert (out / 'knn_vs_epoch.png').is_file()
 
 
 @pytest.mark.parametrize('name', ['replay', 'training_cost'])
