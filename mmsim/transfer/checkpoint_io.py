@@ -16,8 +16,13 @@ from .safe_unpickling import load_without_code
 #: Names of non-tensor objects that checkpoints written by mmengine (its
 #: ``meta`` and message hub) or by MAE-style scripts (``args``) hold: they
 #: stand in without a warning.
+#: Names every checkpoint of mmengine's runner asks for: numpy scalars and
+#: arrays, mmengine's HistoryBuffer, and ``getattr`` (``__builtin__`` under
+#: pickle protocol 2), with which the message hub's HistoryBuffers name
+#: their statistics methods. They stand in without a warning.
 EXPECTED_STAND_INS = ('numpy.', '_codecs.encode', 'mmengine.',
-                      'argparse.Namespace')
+                      'argparse.Namespace', '__builtin__.getattr',
+                      'builtins.getattr')
 
 
 class UnbuiltObjectsWarning(UserWarning):

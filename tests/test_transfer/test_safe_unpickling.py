@@ -121,6 +121,28 @@ def test_mmengine_meta_stands_in_quietly(tmp_path, recwarn):
                        torch.load(path)['state_dict']['weight'])
 
 
+def test_a_runner_checkpoint_stands_in_quietly(tmp_path, recwarn):
+    """What mmengine's runner saves (its message hub's HistoryBuffers
+    pickle ``getattr(HistoryBuffer, 'min')``) loads without a warning."""
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_instance('test_runner_checkpoint_quietly')
+    hub.update_scalar('train/loss', 1.5)
+    path = str(tmp_path / 'epoch_1.pth')
+    state = _state()
+    torch.save(
+        dict(
+            meta=dict(seed=np.int64(0)),
+            message_hub=hub.state_dict(),
+            state_dict=state),
+        path,
+        pickle_protocol=2)
+    stand_ins = load_without_code(path)[1]
+    assert any(name.endswith('getattr') for name in stand_ins), stand_ins
+    checkpoint = read_checkpoint(path)
+    assert not [w for w in recwarn if w.category is UnbuiltObjectsWarning]
+    assert torch.equal(checkpoint['state_dict']['weight'], state['weight'])
+
+
 def test_plain_pickles_too(tmp_path):
     mark = str(tmp_path / 'opened')
     data = pickle.dumps(dict(a=[1, 2.5, 'x'], b=CreatesAFile(mark)))
