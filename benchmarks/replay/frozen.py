@@ -65,15 +65,24 @@ def dense_metrics(config: str,
     background: ``dense`` (the linear dense probe), ``retrieval`` and
     ``retrieval_std`` (dense nearest-neighbour retrieval on raw and on
     standardised features); and ``grid``, the (h, w) patch grid."""
-    from mmsim.evaluation import (dense_probe_miou, extract_patch_features,
-                                  retrieval_miou)
+    from mmsim.evaluation import dense_probe_miou, extract_patch_features
     model, _ = build_model(config, checkpoint, backbone_only)
     train, val = dense_splits(det_root)
     result = dict(
         dense=dense_probe_miou(model, train, val, NUM_CLASSES + 1)['mIoU'])
     feats = [extract_patch_features(model, s.images) for s in (train, val)]
-    for key, standardise in (('retrieval', False), ('retrieval_std', True)):
-        result[key] = retrieval_miou(
+    result.update(_retrieval(feats, train, val))
+    result['grid'] = tuple(feats[0].shape[1:3])
+    return result
+
+
+def _retrieval(feats, train, val) -> Dict[str, float]:
+    """Dense retrieval mIoU (%) of (train, val) patch features ((N, h, w,
+    D) each): ``retrieval`` on them, ``retrieval_std`` standardised."""
+    from mmsim.evaluation import retrieval_miou
+    return {
+        key:
+        retrieval_miou(
             feats[0],
             train.label_maps,
             feats[1],
@@ -82,29 +91,18 @@ def dense_metrics(config: str,
             standardise_features=standardise,
             ignore_index=IGNORE_INDEX,
             **RETRIEVAL)['mIoU']
-    result['grid'] = tuple(feats[0].shape[1:3])
-    return result
+        for key, standardise in (('retrieval', False), ('retrieval_std', True))
+    }
 
 
 def retrieval_bounds(det_root: str, grid: tuple) -> Dict[str, float]:
     """Dense retrieval's floor (raw pixels of each patch as its feature,
     raw and standardised) and ceiling (each query patch given its own
     label histogram), mIoU in %."""
-    from mmsim.evaluation import (oracle_miou, pixel_patch_features,
-                                  retrieval_miou)
+    from mmsim.evaluation import oracle_miou, pixel_patch_features
     train, val = dense_splits(det_root)
     pixels = [pixel_patch_features(s.images, grid) for s in (train, val)]
-    bounds = {}
-    for key, standardise in (('retrieval', False), ('retrieval_std', True)):
-        bounds[key] = retrieval_miou(
-            pixels[0],
-            train.label_maps,
-            pixels[1],
-            val.label_maps,
-            NUM_CLASSES + 1,
-            standardise_features=standardise,
-            ignore_index=IGNORE_INDEX,
-            **RETRIEVAL)['mIoU']
+    bounds = _retrieval(pixels, train, val)
     oracle = oracle_miou(val.label_maps, grid, NUM_CLASSES + 1,
                          IGNORE_INDEX)['mIoU']
     return dict(pixels=bounds, oracle=oracle)
