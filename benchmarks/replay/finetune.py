@@ -10,11 +10,12 @@ smaller rate on a tie), then fine-tunes on all training images at that
 rate once per seed and is scored on the val images. The reported val set
 never chooses anything. Random init gets the same rule.
 """
+import hashlib
 import json
 import os
 import os.path as osp
 import shutil
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 from mmengine.config import Config
 
@@ -116,6 +117,67 @@ def _runs(rows: Dict[str, dict], lrs: Dict[str, float], seeds: Sequence[int],
     return runs
 
 
+def _digest(path: Optional[str]) -> Optional[str]:
+    """sha256 of a file (None for None)."""
+    if path is None:
+        return None
+    with open(path, 'rb') as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def run_or_reuse(task: str,
+                 runs: Dict[str, dict],
+                 reused: Optional[list] = None,
+                 **common: Any) -> Dict[str, Dict[str, float]]:
+    """:func:`run_finetunes` of the runs that no earlier call finished with
+    the same parameters (task, config, data, iterations, seed, options,
+    heads and the encoder's bytes), reusing the metrics of the others: a
+    long replay killed half-way goes on where it stopped when run again.
+
+    Each run's folder holds ``replay_params.json`` (written before it
+    starts) and ``metrics.json`` (written atomically when it ends). The
+    names of the reused runs are appended to ``reused`` if given.
+    """
+    done, todo = {}, {}
+    for name, run in runs.items():
+        params = dict(
+            task=task,
+            config=CONFIGS[task],
+            num_heads=common.get('num_heads'),
+            encoder=_digest(run.get('sim_checkpoint')),
+            arch_from=_digest(run.get('arch_from')),
+            **{
+                k: v
+                for k, v in run.items()
+                if k not in ('work_dir', 'sim_checkpoint', 'arch_from')
+            })
+        params_text = json.dumps(params, sort_keys=True)
+        params_file = osp.join(run['work_dir'], 'replay_params.json')
+        metrics_file = osp.join(run['work_dir'], 'metrics.json')
+        if osp.isfile(metrics_file) and osp.isfile(params_file):
+            with open(params_file) as f:
+                same = f.read() == params_text
+            if same:
+                with open(metrics_file) as f:
+                    done[name] = json.load(f)
+                continue
+        os.makedirs(run['work_dir'], exist_ok=True)
+        if osp.exists(metrics_file):
+            os.remove(metrics_file)
+        with open(params_file, 'w') as f:
+            f.write(params_text)
+        todo[name] = dict(run, metrics_file=metrics_file)
+    if reused is not None:
+        reused.extend(done)
+    if done:
+        print(
+            f'[replay] {task}: {len(done)} of {len(runs)} fine-tunes '
+            'reused (finished earlier with the same parameters)',
+            flush=True)
+    done.update(run_finetunes(task, CONFIGS[task], todo, **common))
+    return {name: done[name] for name in runs}
+
+
 def _scores(task: str, metrics: Dict[str, float]) -> Dict[str, float]:
     return {
         name: scale * metrics[key]
@@ -154,16 +216,19 @@ def lr_rule(task: str,
 
     Returns:
         dict[str, dict]: By row: ``grid`` ({rate: held-out scores}),
-        ``lr`` (the chosen rate), ``seeds`` ([val scores per seed]).
+        ``lr`` (the chosen rate), ``seeds`` ([val scores per seed]),
+        ``reused`` (how many of its runs an earlier call had finished,
+        :func:`run_or_reuse`).
     """
     lr0 = base_lr(task)
     grid = {f'{f:g}x': f * lr0 for f in lr_factors}
     common = dict(
         workers=workers, num_threads=num_threads, num_heads=num_heads)
-    held = run_finetunes(
-        task, CONFIGS[task],
+    reused: list = []
+    held = run_or_reuse(
+        task,
         _runs(rows, grid, seeds[:1], heldout_root,
-              osp.join(work_dir, 'heldout'), iters), **common)
+              osp.join(work_dir, 'heldout'), iters), reused, **common)
     results = {}
     for name in rows:
         scores = {
@@ -184,21 +249,11 @@ def lr_rule(task: str,
         runs.update(
             _runs({name: row}, chosen, seeds, data_root,
                   osp.join(work_dir, 'val'), iters))
-    val = run_finetunes(task, CONFIGS[task], runs, **common)
+    val = run_or_reuse(task, runs, reused, **common)
     for name in rows:
         lr_name = results[name]['lr_name']
         results[name]['seeds'] = [
             _scores(task, val[f'{name}|{lr_name}|{seed}']) for seed in seeds
         ]
+        results[name]['reused'] = sum(r.split('|')[0] == name for r in reused)
     return results
-
-
-def summarise(results: Dict[str, dict]) -> Dict[str, Dict[str, List[float]]]:
-    """Per row and metric: the val scores of the seeds, in seed order."""
-    return {
-        name: {
-            metric: [s[metric] for s in r['seeds']]
-            for metric in r['seeds'][0]
-        }
-        for name, r in results.items()
-    }

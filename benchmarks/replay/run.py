@@ -32,7 +32,7 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 if not __package__:  # run as a file: the benchmarks package is not found
     sys.exit('benchmarks/replay/run.py is a module: run it from the '
@@ -102,6 +102,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--skip-pretrain',
         action='store_true',
         help='reuse the checkpoints already in --work-dir')
+    parser.add_argument(
+        '--resume',
+        action='store_true',
+        help='go on where an earlier run of the same command stopped: '
+        'reuse each pre-training whose final checkpoint exists and whose '
+        'start config is unchanged (finished fine-tunes with the same '
+        'parameters and encoder bytes are always reused)')
     parser.add_argument(
         '--own-init',
         action='store_true',
@@ -179,6 +186,14 @@ def read_scalars(work_dir: str) -> Dict[str, List[tuple]]:
     return series
 
 
+def _read(path: str) -> Optional[str]:
+    """A text file's content, None if there is none."""
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return f.read()
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     start = time.time()
@@ -206,19 +221,27 @@ def main(argv=None) -> int:
         [PRETRAIN_WEIGHT] * (0 if args.skip_pretrain else len(args.methods)) +
         [EVAL_WEIGHT] * len(evaluated) +
         [FINETUNE_WEIGHT[t] * fine_rows * runs for t in args.tasks])
-    checkpoints, curves, timings = {}, {}, {}
+    checkpoints, curves, timings, reused = {}, {}, {}, []
     for name in args.methods:
         work_dir = osp.join(args.work_dir, rows.slug(name))
         t = time.time()
+        start_config = work_dir + '_start.py'
+        before = _read(start_config)
+        final = osp.join(work_dir, f'epoch_{args.epochs}.pth')
         if args.skip_pretrain:
             checkpoints[name] = last_checkpoint(work_dir)
+        elif (args.resume and osp.isfile(final) and before == _read(
+                rows.write_start_config(name, common_init, start_config))):
+            stages.start(f'pre-train {name}: reused {final}')
+            checkpoints[name] = final
+            reused.append(name)
         else:
             stages.start(f'pre-train {name}')
-            start_config = rows.write_start_config(name, common_init,
-                                                   work_dir + '_start.py')
+            rows.write_start_config(name, common_init, start_config)
             checkpoints[name] = pretrain(name, start_config, work_dir,
                                          args.data_root, args.epochs)
-        timings[f'pre-train {name}'] = time.time() - t
+        if name not in reused:
+            timings[f'pre-train {name}'] = time.time() - t
         curves[name] = read_scalars(work_dir)
     results, fine = {}, {}
     for name in evaluated:
@@ -271,18 +294,21 @@ def main(argv=None) -> int:
         timings[f'{task} fine-tunes'] = time.time() - t
     stages.finish()
     wall = time.time() - start
-    write_report(args, argv, results, bounds, curves, timings, wall, manifest)
+    write_report(args, argv, results, bounds, curves, timings, wall, manifest,
+                 reused)
     return 0
 
 
-def write_report(args, argv, results, bounds, curves, timings, wall,
-                 manifest) -> None:
+def write_report(args, argv, results, bounds, curves, timings, wall, manifest,
+                 reused) -> None:
     """results.md, results.json and the plots under ``args.out``."""
     table = report.markdown_table(results, bounds)
     plots = report.plot_curves(curves, args.out, results[rows.RANDOM]['knn'],
                                frozen.NUM_CLASSES, rows.RANDOM)
     command = 'python -m benchmarks.replay.run ' + ' '.join(
         argv if argv is not None else sys.argv[1:])
+    fine_reused = sum(r[t].get('reused', 0) for r in results.values()
+                      for t in args.tasks if r.get(t))
     grids = []
     for task in args.tasks:
         metric = finetune.SELECT[task]
@@ -299,7 +325,10 @@ def write_report(args, argv, results, bounds, curves, timings, wall,
         f'Date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC; wall time '
         f'{wall / 60:.1f} min: ' + ', '.join(f'{k} {v / 60:.1f} min'
                                              for k, v in timings.items()) +
-        '.', '',
+        '.' + (' Pre-trainings reused from an earlier run of this command: ' +
+               ', '.join(reused) + '.' if reused else '') +
+        (f' Fine-tunes reused from an earlier run: {fine_reused}.'
+         if fine_reused else ''), '',
         'Data: `generate_shapes_dataset` ' + json.dumps(manifest['params']),
         '', 'Every pre-trained row and `random init (common start)` start '
         'from the same encoder weights (benchmarks/replay/rows.py)' +

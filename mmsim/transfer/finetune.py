@@ -8,7 +8,9 @@ mmdet and mmseg are reached only through the config (its
 ``custom_imports`` and ``default_scope``), config paths are the caller's:
 the tools and benchmarks pass the repository's, the tests their own.
 """
+import json
 import multiprocessing
+import os
 import os.path as osp
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Dict, Optional
@@ -106,7 +108,8 @@ def run_finetune(task: str,
                  num_heads: Optional[int] = None,
                  seed: int = 0,
                  cfg_options: Optional[dict] = None,
-                 arch_from: Optional[str] = None) -> Dict[str, float]:
+                 arch_from: Optional[str] = None,
+                 metrics_file: Optional[str] = None) -> Dict[str, float]:
     """Fine-tune a task's model from a SIM checkpoint (or the backbone's
     own initialisation) with mmengine's runner, then test it.
 
@@ -126,6 +129,9 @@ def run_finetune(task: str,
         arch_from (str, optional): Without ``sim_checkpoint``: a SIM
             checkpoint whose backbone arch (not weights) the backbone
             takes, so that the runs compare the same model.
+        metrics_file (str, optional): Where to write the test metrics as
+            JSON when the run ends (atomically: a killed run leaves none),
+            for drivers that resume a batch of runs.
 
     Returns:
         dict[str, float]: The test metrics (e.g. ``coco/bbox_mAP``,
@@ -154,7 +160,13 @@ def run_finetune(task: str,
                                 cfg_options)
     runner = Runner.from_cfg(cfg)
     runner.train()
-    return runner.test()
+    metrics = runner.test()
+    if metrics_file is not None:
+        partial = metrics_file + '.part'
+        with open(partial, 'w') as f:
+            json.dump({k: float(v) for k, v in metrics.items()}, f)
+        os.replace(partial, metrics_file)
+    return metrics
 
 
 def _labelled_finetune(name: str, num_threads: Optional[int],

@@ -119,11 +119,14 @@ def test_split_heldout(shapes_det_root, tmp_path):
         finetune.split_heldout(shapes_det_root, str(tmp_path / 'bad'), 6)
 
 
-def test_lr_rule_chooses_on_heldout_then_runs_every_seed(monkeypatch):
+def test_lr_rule_chooses_on_heldout_then_runs_every_seed(
+        monkeypatch, tmp_path):
     """The rule's bookkeeping, with the fine-tune itself replaced by a
-    score that depends on the rate, the data and the seed: the rate is
+    score that depends on the rate, the data and the seed (and, like
+    :func:`run_finetune`, written to the run's metrics file): the rate is
     chosen on the held-out root (the smaller one on a tie), the val runs
-    use it on the val root with every seed."""
+    use it on the val root with every seed; a second call reuses every
+    finished run, and a changed encoder runs its row again."""
     calls = []
 
     def fake_finetunes(task, config, runs, **kwargs):
@@ -136,19 +139,30 @@ def test_lr_rule_chooses_on_heldout_then_runs_every_seed(monkeypatch):
             peak = {'A': 2e-4, 'B': 1e-3, 'C': None}[row]
             score = 0.3 if peak is None else 0.5 - abs(lr - peak) * 100
             out[name] = {'mIoU': score if held else 0.1 + run['seed'] / 10}
+            with open(run['metrics_file'], 'w') as f:
+                json.dump(out[name], f)
         return out
 
     monkeypatch.setattr(finetune, 'run_finetunes', fake_finetunes)
     monkeypatch.setattr(finetune, 'base_lr', lambda task: 5e-4)
-    result = finetune.lr_rule(
-        'seg', {n: dict(slug=n.lower(), encoder=n)
-                for n in 'ABC'},
-        'val_root',
-        'held',
-        'wd',
-        iters=3,
-        lr_factors=(0.5, 1., 2.),
-        seeds=(0, 1))
+    encoders = {}
+    for name in 'ABC':
+        encoders[name] = tmp_path / f'{name}.pth'
+        encoders[name].write_bytes(name.encode())
+
+    def rule():
+        return finetune.lr_rule(
+            'seg',
+            {n: dict(slug=n.lower(), encoder=str(encoders[n]))
+             for n in 'ABC'},
+            'val_root',
+            'held',
+            str(tmp_path / 'wd'),
+            iters=3,
+            lr_factors=(0.5, 1., 2.),
+            seeds=(0, 1))
+
+    result = rule()
     assert result['A']['lr'] == 2.5e-4 and result['B']['lr'] == 1e-3
     assert result['C']['lr'] == 2.5e-4  # a tie: the smaller rate
     assert set(result['A']['grid']) == {2.5e-4, 5e-4, 1e-3}
@@ -162,6 +176,19 @@ def test_lr_rule_chooses_on_heldout_then_runs_every_seed(monkeypatch):
                               for r in val.values()} == {'val_root'}
     assert val['B|2x|1']['cfg_options'] == {'optim_wrapper.optimizer.lr': 1e-3}
     assert all(r['max_iters'] == 3 for r in [*held.values(), *val.values()])
+    assert {r['reused'] for r in result.values()} == {0}
+    # again: nothing runs, the same result
+    again = rule()
+    assert calls[2:] == [{}, {}]
+    assert {n: r['reused'] for n, r in again.items()} == dict(A=5, B=5, C=5)
+    for name in 'ABC':
+        del again[name]['reused'], result[name]['reused']
+    assert again == result
+    # B's encoder changed: only B's runs go again
+    encoders['B'].write_bytes(b'B, trained again')
+    rule()
+    assert {k.split('|')[0] for k in {**calls[4], **calls[5]}} == {'B'}
+    assert len(calls[4]) == 3 and len(calls[5]) == 2
 
 
 def test_tables():
@@ -242,6 +269,26 @@ def test_quick_runs_end_to_end(tmp_path):
     assert 'Learning-rate grid, det' in text and 'Learning-rate grid, seg' \
         in text
     assert (out / 'knn_vs_epoch.png').is_file()
+    # the same command with --resume reuses the pre-training and every
+    # fine-tune, and gives the same table
+    again = subprocess.run(
+        cmd + ['--resume'],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env)
+    assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
+    with open(out / 'results.json') as f:
+        resumed = json.load(f)['results']
+    for name, r in resumed.items():
+        for task in ('det', 'seg'):
+            assert r[task]['reused'] == 3
+            assert r[task]['seeds'] == results[name][task]['seeds']
+    text = (out / 'results.md').read_text()
+    assert 'Pre-trainings reused from an earlier run of this command: ' \
+        'SIM (global only).' in text
+    assert 'Fine-tunes reused from an earlier run: 12.' in text
 
 
 @pytest.mark.parametrize('name', ['replay', 'training_cost'])

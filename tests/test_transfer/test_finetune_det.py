@@ -2,7 +2,9 @@
 """The fine-tune driver's detection task: the tiny config adapted by
 ``build_finetune_config`` and run by ``run_finetune`` through mmdet's real
 runner on generated COCO data."""
+import json
 import math
+import os.path as osp
 
 import pytest
 import torch
@@ -82,14 +84,22 @@ def test_smoke_finetune_from_sim_checkpoint(coco_root, tmp_path, capsys,
 
 
 def test_smoke_finetune_from_random_init(coco_root, tmp_path, one_thread):
+    metrics_file = str(tmp_path / 'metrics.json')
     metrics = run_finetune(
         'det',
         TINY_CONFIG,
         coco_root,
         str(tmp_path / 'work'),
         max_iters=4,
-        cfg_options=OVERRIDES)
+        cfg_options=OVERRIDES,
+        metrics_file=metrics_file)
     _check_metrics(metrics)
+    with open(metrics_file) as f:  # written for drivers that resume
+        assert json.load(f) == pytest.approx({
+            k: float(v)
+            for k, v in metrics.items()
+        })
+    assert not osp.exists(metrics_file + '.part')
     table = format_metrics({'random': metrics}).splitlines()
     assert len(table) == 3 and table[2].startswith('| random | ')
 
