@@ -252,7 +252,7 @@ def test_quick_runs_end_to_end(tmp_path):
     with open(out / 'results.json') as f:
         saved = json.load(f)
     results = saved['results']
-    assert list(results) == ['SIM (global only)', rows.RANDOM, rows.OWN_INIT]
+    assert list(results) == ['SIM (global only)', rows.RANDOM]
     for name in ('SIM (global only)', rows.RANDOM):
         for key in ('linear', 'knn', 'dense', 'retrieval', 'retrieval_std'):
             assert 0 <= results[name][key] <= 100, (name, key)
