@@ -131,6 +131,8 @@ def test_lr_rule_chooses_on_heldout_then_runs_every_seed(
 
     def fake_finetunes(task, config, runs, **kwargs):
         calls.append(runs)
+        # two at once: one thread each, whatever num_threads says
+        assert kwargs['workers'] == 2 and kwargs['num_threads'] == 1
         out = {}
         for name, run in runs.items():
             lr = run['cfg_options']['optim_wrapper.optimizer.lr']
@@ -160,7 +162,8 @@ def test_lr_rule_chooses_on_heldout_then_runs_every_seed(
             str(tmp_path / 'wd'),
             iters=3,
             lr_factors=(0.5, 1., 2.),
-            seeds=(0, 1))
+            seeds=(0, 1),
+            num_threads=2)
 
     result = rule()
     assert result['A']['lr'] == 2.5e-4 and result['B']['lr'] == 1e-3
