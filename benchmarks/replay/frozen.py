@@ -10,8 +10,6 @@ from typing import Dict, Optional
 
 import torch
 
-from .rows import build_model
-
 NUM_CLASSES = 8
 #: Detection images for the dense columns: memory / probe training set and
 #: queries (the first this many of each split, by name).
@@ -21,18 +19,16 @@ RETRIEVAL = dict(k=30, temperature=0.02)
 IGNORE_INDEX = 255
 
 
-def classification_metrics(config: str,
-                           checkpoint: Optional[str],
-                           data_root: str,
-                           backbone_only: bool = False) -> Dict[str, float]:
-    """kNN and linear top-1 (%) of the frozen encoder on the val split of
+def classification_metrics(model: torch.nn.Module, cfg,
+                           data_root: str) -> Dict[str, float]:
+    """kNN and linear top-1 (%) of the frozen ``model`` (built by
+    :func:`.rows.build_model`, with its config ``cfg``) on the val split of
     the classification images under ``data_root``."""
     from mmengine.runner import Runner
 
     from mmsim.evaluation import extract_pooled_features, knn_accuracy
     from mmsim.evaluation.logistic_regression import \
         logistic_regression_accuracy
-    model, cfg = build_model(config, checkpoint, backbone_only)
     hook = next(h for h in cfg.custom_hooks if h.type == 'KNNMonitorHook')
     feats = {}
     for split in ('train', 'val'):
@@ -46,8 +42,10 @@ def classification_metrics(config: str,
     return dict(knn=knn, linear=linear)
 
 
-def dense_splits(det_root: str):
-    """The train and val detection images with their label maps."""
+def dense_splits(det_root: str) -> list:
+    """The train and val detection images with their label maps
+    (:class:`~mmsim.evaluation.DenseProbeSet` each), read once for every
+    row and the bounds."""
     from mmsim.evaluation import load_dense_probe_set
     return [
         load_dense_probe_set(
@@ -57,20 +55,25 @@ def dense_splits(det_root: str):
     ]
 
 
-def dense_metrics(config: str,
-                  checkpoint: Optional[str],
-                  det_root: str,
-                  backbone_only: bool = False) -> Dict[str, float]:
-    """mIoU (%) of the frozen encoder's patch tokens over the 8 shapes and
-    background: ``dense`` (the linear dense probe), ``retrieval`` and
-    ``retrieval_std`` (dense nearest-neighbour retrieval on raw and on
-    standardised features); and ``grid``, the (h, w) patch grid."""
-    from mmsim.evaluation import dense_probe_miou, extract_patch_features
-    model, _ = build_model(config, checkpoint, backbone_only)
-    train, val = dense_splits(det_root)
-    result = dict(
-        dense=dense_probe_miou(model, train, val, NUM_CLASSES + 1)['mIoU'])
+def dense_metrics(model: torch.nn.Module, splits: list) -> Dict[str, float]:
+    """mIoU (%) of the frozen ``model``'s patch tokens on ``splits``
+    (:func:`dense_splits`) over the 8 shapes and background: ``dense``
+    (the linear dense probe), ``retrieval`` and ``retrieval_std`` (dense
+    nearest-neighbour retrieval on raw and on standardised features); and
+    ``grid``, the (h, w) patch grid. The patch tokens are extracted once
+    for the three."""
+    from mmsim.evaluation import (dense_probe_miou_of_features,
+                                  extract_patch_features)
+    train, val = splits
     feats = [extract_patch_features(model, s.images) for s in (train, val)]
+    result = dict(
+        dense=dense_probe_miou_of_features(
+            feats[0],
+            train.label_maps,
+            feats[1],
+            val.label_maps,
+            NUM_CLASSES + 1,
+            ignore_index=IGNORE_INDEX)['mIoU'])
     result.update(_retrieval(feats, train, val))
     result['grid'] = tuple(feats[0].shape[1:3])
     return result
@@ -95,12 +98,12 @@ def _retrieval(feats, train, val) -> Dict[str, float]:
     }
 
 
-def retrieval_bounds(det_root: str, grid: tuple) -> Dict[str, float]:
+def retrieval_bounds(splits: list, grid: tuple) -> Dict[str, float]:
     """Dense retrieval's floor (raw pixels of each patch as its feature,
     raw and standardised) and ceiling (each query patch given its own
-    label histogram), mIoU in %."""
+    label histogram) on ``splits`` (:func:`dense_splits`), mIoU in %."""
     from mmsim.evaluation import oracle_miou, pixel_patch_features
-    train, val = dense_splits(det_root)
+    train, val = splits
     pixels = [pixel_patch_features(s.images, grid) for s in (train, val)]
     bounds = _retrieval(pixels, train, val)
     oracle = oracle_miou(val.label_maps, grid, NUM_CLASSES + 1,
@@ -108,20 +111,19 @@ def retrieval_bounds(det_root: str, grid: tuple) -> Dict[str, float]:
     return dict(pixels=bounds, oracle=oracle)
 
 
-def encoder_checkpoint(config: str,
-                       checkpoint: Optional[str],
-                       path: str,
-                       backbone_only: bool = False) -> str:
-    """The online encoder alone, as a ``backbone.*`` state dict.
+def encoder_checkpoint(model: torch.nn.Module, path: str,
+                       source: Optional[str]) -> str:
+    """Write ``model``'s online encoder alone, as a ``backbone.*`` state
+    dict, to ``path`` (``source``: the checkpoint it was loaded from, kept
+    in ``meta``); returns ``path``.
 
     MAE's and MoCo v3's final LayerNorm (``backbone.ln1``) is dropped: the
     detection backbone, like SIM's encoder, has none.
     """
-    model, _ = build_model(config, checkpoint, backbone_only)
     state = {
         'backbone.' + k: v
         for k, v in model.backbone.state_dict().items()
         if not k.startswith('ln1.')
     }
-    torch.save(dict(state_dict=state, meta=dict(source=checkpoint)), path)
+    torch.save(dict(state_dict=state, meta=dict(source=source)), path)
     return path

@@ -244,28 +244,26 @@ def main(argv=None) -> int:
             timings[f'pre-train {name}'] = time.time() - t
         curves[name] = read_scalars(work_dir)
     results, fine = {}, {}
+    splits = frozen.dense_splits(det_root)
     for name in evaluated:
         stages.start(f'evaluate {name} frozen')
         t = time.time()
         ckpt = checkpoints.get(name, common_init)
-        options = dict(backbone_only=name == rows.RANDOM)
-        config = rows.config_path(name)
-        results[name] = frozen.classification_metrics(config, ckpt,
-                                                      args.data_root,
-                                                      **options)
-        results[name].update(
-            frozen.dense_metrics(config, ckpt, det_root, **options))
+        model, cfg = rows.build_model(
+            rows.config_path(name), ckpt, backbone_only=name == rows.RANDOM)
+        results[name] = frozen.classification_metrics(model, cfg,
+                                                      args.data_root)
+        results[name].update(frozen.dense_metrics(model, splits))
         grid = results[name].pop('grid')
         os.makedirs(osp.join(args.work_dir, 'eval'), exist_ok=True)
         fine[name] = dict(
             slug=rows.slug(name),
             encoder=frozen.encoder_checkpoint(
-                config, ckpt,
-                osp.join(args.work_dir, 'eval',
-                         rows.slug(name) + '.pth'), **options))
+                model, osp.join(args.work_dir, 'eval',
+                                rows.slug(name) + '.pth'), ckpt))
         timings[f'evaluate {name}'] = time.time() - t
         print(name, results[name], flush=True)
-    bounds = frozen.retrieval_bounds(det_root, grid)
+    bounds = frozen.retrieval_bounds(splits, grid)
     if args.own_init:
         fine[rows.OWN_INIT] = dict(
             slug=rows.slug(rows.OWN_INIT),

@@ -1,7 +1,7 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 from .dense_probe import (confusion_matrix, dense_probe_miou,
-                          extract_patch_features, mean_iou,
-                          patch_centre_labels)
+                          dense_probe_miou_of_features, extract_patch_features,
+                          mean_iou, patch_centre_labels)
 from .dense_probe_set import DenseProbeSet, load_dense_probe_set
 from .dense_retrieval import (dense_nn_retrieval, oracle_miou,
                               patch_class_histograms, pixel_patch_features,
@@ -23,8 +23,8 @@ __all__ = [
     'fit_logistic_regression', 'logistic_regression_accuracy',
     'predict_logistic_regression', 'DenseProbeSet', 'load_dense_probe_set',
     'patch_centre_labels', 'extract_patch_features', 'confusion_matrix',
-    'mean_iou', 'dense_probe_miou', 'build_pretrain_model',
-    'save_initial_checkpoint', 'patch_class_histograms', 'standardise',
-    'dense_nn_retrieval', 'retrieval_miou', 'oracle_miou',
-    'pixel_patch_features'
+    'mean_iou', 'dense_probe_miou', 'dense_probe_miou_of_features',
+    'build_pretrain_model', 'save_initial_checkpoint',
+    'patch_class_histograms', 'standardise', 'dense_nn_retrieval',
+    'retrieval_miou', 'oracle_miou', 'pixel_patch_features'
 ]

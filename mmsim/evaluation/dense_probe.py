@@ -162,8 +162,8 @@ def dense_probe_miou(model: nn.Module,
     """Train the per-patch linear classifier on ``train_set``'s patch
     tokens, score it on ``val_set``.
 
-    The classifier is :func:`fit_logistic_regression` with an intercept on
-    row-normalised features (centred, unit L2 norm), deterministic.
+    The patch tokens come from :func:`extract_patch_features`; the probe
+    is :func:`dense_probe_miou_of_features`.
 
     Args:
         model (nn.Module): mmengine model with ``data_preprocessor``.
@@ -183,8 +183,25 @@ def dense_probe_miou(model: nn.Module,
         dict: ``mIoU`` (float, %), ``IoU`` ((C,) tensor, %), ``confusion``
         ((C, C) tensor over val patches), ``grid`` ((h, w)).
     """
-    for split, data in (('train', train_set), ('val', val_set)):
-        maps = data.label_maps
+    check_label_range(train_set.label_maps, val_set.label_maps, num_classes,
+                      ignore_index)
+    feats = [
+        extract_patch_features(
+            model, data.images, backbone_name, progress=progress)
+        for data in (train_set, val_set)
+    ]
+    return dense_probe_miou_of_features(feats[0], train_set.label_maps,
+                                        feats[1], val_set.label_maps,
+                                        num_classes, l2, max_iter,
+                                        ignore_index)
+
+
+def check_label_range(train_maps: torch.Tensor, val_maps: torch.Tensor,
+                      num_classes: int, ignore_index: int) -> None:
+    """Raise a ValueError naming the split if a label map ((N, H, W)
+    each) holds a class outside ``[0, num_classes)`` that is not
+    ``ignore_index``."""
+    for split, maps in (('train', train_maps), ('val', val_maps)):
         bad = maps[(maps != ignore_index)
                    & ((maps < 0) | (maps >= num_classes))]
         if bad.numel():
@@ -192,14 +209,47 @@ def dense_probe_miou(model: nn.Module,
                              f'class {int(bad[0])}, outside [0, '
                              f'{num_classes}) and not {ignore_index}: set '
                              'num_classes (background included)')
-    feats = {}
-    labels = {}
-    for split, data in (('train', train_set), ('val', val_set)):
-        maps = extract_patch_features(
-            model, data.images, backbone_name, progress=progress)
-        grid = tuple(maps.shape[1:3])
+
+
+def dense_probe_miou_of_features(train_feats: torch.Tensor,
+                                 train_maps: torch.Tensor,
+                                 val_feats: torch.Tensor,
+                                 val_maps: torch.Tensor,
+                                 num_classes: int,
+                                 l2: float = 0.1,
+                                 max_iter: int = 300,
+                                 ignore_index: int = 255) -> Dict[str, object]:
+    """The dense probe on patch features already extracted (for a caller
+    that reads the same features in other ways too).
+
+    The classifier is :func:`fit_logistic_regression` with an intercept on
+    row-normalised features (centred, unit L2 norm), deterministic.
+
+    Args:
+        train_feats (torch.Tensor): (N, h, w, D) patch features to fit on.
+        train_maps (torch.Tensor): (N, H, W) their label maps.
+        val_feats (torch.Tensor): (M, h, w, D) held-out patch features.
+        val_maps (torch.Tensor): (M, H, W) their label maps.
+        num_classes (int): Classes including background (0).
+        l2 (float): L2 penalty. Defaults to 0.1.
+        max_iter (int): L-BFGS iterations at most. Defaults to 300.
+        ignore_index (int): Label left out of fitting and scoring.
+            Defaults to 255.
+
+    Returns:
+        dict: As :func:`dense_probe_miou`.
+    """
+    check_label_range(train_maps, val_maps, num_classes, ignore_index)
+    if train_feats.shape[1:3] != val_feats.shape[1:3]:
+        raise ValueError('dense probe: train and val patch grids differ: '
+                         f'{tuple(train_feats.shape[1:3])} and '
+                         f'{tuple(val_feats.shape[1:3])}')
+    grid = tuple(train_feats.shape[1:3])
+    feats, labels = {}, {}
+    for split, maps, label_maps in (('train', train_feats, train_maps),
+                                    ('val', val_feats, val_maps)):
         feats[split] = maps.reshape(-1, maps.shape[-1])
-        labels[split] = patch_centre_labels(data.label_maps, grid).reshape(-1)
+        labels[split] = patch_centre_labels(label_maps, grid).reshape(-1)
     keep = labels['train'] != ignore_index
     classifier = fit_logistic_regression(
         feats['train'][keep],

@@ -66,9 +66,8 @@ def test_dense_columns(shapes_det_root, common_init):
     standardised."""
     config = rows.config_path(rows.RANDOM)
     with DefaultScope.overwrite_default_scope('mmselfsup'):
-        result = frozen.dense_metrics(
-            config, common_init, shapes_det_root, backbone_only=True)
         model, _ = rows.build_model(config, common_init, backbone_only=True)
+    result = frozen.dense_metrics(model, frozen.dense_splits(shapes_det_root))
     splits = [
         load_dense_probe_set(
             osp.join(shapes_det_root, s),
@@ -90,7 +89,7 @@ def test_dense_columns(shapes_det_root, common_init):
             standardise_features=std,
             ignore_index=255)['mIoU']
         assert result[key] == pytest.approx(expected)
-    bounds = frozen.retrieval_bounds(shapes_det_root, (8, 8))
+    bounds = frozen.retrieval_bounds(splits, (8, 8))
     assert bounds['oracle'] > bounds['pixels']['retrieval']
 
 

@@ -8,6 +8,7 @@ from PIL import Image
 
 from mmsim.datasets import generate_shapes_dataset
 from mmsim.evaluation import (confusion_matrix, dense_probe_miou,
+                              dense_probe_miou_of_features,
                               extract_patch_features, fit_logistic_regression,
                               load_dense_probe_set, mean_iou,
                               patch_centre_labels, predict_logistic_regression)
@@ -157,6 +158,34 @@ def test_probe_miou_equals_an_independent_computation(det_root):
     expected = _iou_by_loops(pred, val_y.numpy(), NUM_CLASSES)
     assert result['mIoU'] == pytest.approx(np.nanmean(expected), rel=1e-5)
     assert 0. <= result['mIoU'] <= 100.
+
+
+def test_probe_of_features_is_the_probe_of_the_model(det_root):
+    """Given the same patch features, the features-level probe returns
+    what the model-level one does; mismatched grids and out-of-range
+    labels are refused, naming what is wrong."""
+    model = _tiny_sim()
+    train, val = _splits(det_root)
+    result = dense_probe_miou(model, train, val, NUM_CLASSES, max_iter=50)
+    feats = [extract_patch_features(model, s.images) for s in (train, val)]
+    again = dense_probe_miou_of_features(
+        feats[0],
+        train.label_maps,
+        feats[1],
+        val.label_maps,
+        NUM_CLASSES,
+        max_iter=50)
+    assert again['mIoU'] == result['mIoU'] and again['grid'] == (4, 4)
+    assert torch.equal(again['confusion'], result['confusion'])
+    with pytest.raises(
+            ValueError, match=r'grids differ: \(4, 4\) and '
+            r'\(2, 8\)'):
+        dense_probe_miou_of_features(feats[0], train.label_maps,
+                                     feats[1].reshape(3, 2, 8, 32),
+                                     val.label_maps, NUM_CLASSES)
+    with pytest.raises(ValueError, match='the val label maps hold class'):
+        dense_probe_miou_of_features(feats[0], train.label_maps, feats[1],
+                                     val.label_maps + NUM_CLASSES, NUM_CLASSES)
 
 
 def _dist_patch_features(rank, world_size, det_root):
