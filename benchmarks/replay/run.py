@@ -57,6 +57,7 @@ QUICK = dict(
     det_iters=2,
     seg_iters=2,
     lr_factors=[0.5, 2.],
+    lr_extensions=0,
     data_root='data/replay_shapes_quick')
 #: Relative stage costs for the ETA: a pre-training (about 5 min), the
 #: frozen evaluations of one encoder, one fine-tune (at 2 workers).
@@ -89,6 +90,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         default=[0.5, 1., 2.],
         help="the fine-tunes' learning-rate grid, times each config's rate")
+    parser.add_argument(
+        '--lr-extensions',
+        type=int,
+        default=2,
+        help="how often a row's grid may grow past an edge where its best "
+        'rate lies (twice or half that rate, on held-out images)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
     parser.add_argument(
         '--tasks', nargs='*', default=['det', 'seg'], choices=['det', 'seg'])
@@ -286,7 +293,8 @@ def main(argv=None) -> int:
             args.seeds,
             workers=args.workers,
             num_threads=args.num_threads,
-            num_heads=NUM_HEADS)
+            num_heads=NUM_HEADS,
+            max_extensions=args.lr_extensions)
         for name, r in outcome.items():
             results[name][task] = r
         timings[f'{task} fine-tunes'] = time.time() - t

@@ -162,7 +162,8 @@ def test_lr_rule_chooses_on_heldout_then_runs_every_seed(
             iters=3,
             lr_factors=(0.5, 1., 2.),
             seeds=(0, 1),
-            num_threads=2)
+            num_threads=2,
+            max_extensions=0)
 
     result = rule()
     assert result['A']['lr'] == 2.5e-4 and result['B']['lr'] == 1e-3
@@ -191,6 +192,62 @@ def test_lr_rule_chooses_on_heldout_then_runs_every_seed(
     rule()
     assert {k.split('|')[0] for k in {**calls[4], **calls[5]}} == {'B'}
     assert len(calls[4]) == 3 and len(calls[5]) == 2
+
+
+def test_lr_rule_extends_a_grid_past_an_edge(monkeypatch, tmp_path):
+    """A row whose best held-out rate is the grid's edge, strictly better
+    than its neighbour, tries twice (half) that rate on held-out images,
+    until the best is inside or the extensions run out; ties do not
+    extend; the val runs use the final choice."""
+    calls = []
+
+    def fake_finetunes(task, config, runs, **kwargs):
+        calls.append(sorted(runs))
+        out = {}
+        for name, run in runs.items():
+            lr = run['cfg_options']['optim_wrapper.optimizer.lr']
+            row = name.split('|')[0]
+            peak = {'up': 4e-3, 'far': 1., 'down': 2e-4, 'flat': None}[row]
+            score = 30. if peak is None else 50. - abs(lr - peak) * 1e3
+            out[name] = {'mIoU': score}
+            with open(run['metrics_file'], 'w') as f:
+                json.dump(out[name], f)
+        return out
+
+    monkeypatch.setattr(finetune, 'run_finetunes', fake_finetunes)
+    monkeypatch.setattr(finetune, 'base_lr', lambda task: 1e-3)
+    rows_ = {
+        n: dict(slug=n, encoder=None)
+        for n in ('up', 'far', 'down', 'flat')
+    }
+    result = finetune.lr_rule(
+        'seg',
+        rows_,
+        'val_root',
+        'held',
+        str(tmp_path / 'wd'),
+        iters=3,
+        lr_factors=(0.5, 1., 2.),
+        seeds=(0, ),
+        max_extensions=2)
+    # up: 2x at the edge -> 4x is the peak, 8x is worse: stop at 4x
+    assert result['up']['lr'] == pytest.approx(4e-3)
+    assert sorted(result['up']['grid']) == pytest.approx(
+        [5e-4, 1e-3, 2e-3, 4e-3, 8e-3])
+    # far: still at the edge after 2 extensions: the largest tried
+    assert result['far']['lr'] == pytest.approx(8e-3)
+    assert len(result['far']['grid']) == 5
+    # down: 0.5x at the edge -> 0.25x (2.5e-4) is closer to the peak
+    # than 0.5x, 0.125x is not
+    assert result['down']['lr'] == pytest.approx(2.5e-4)
+    # flat: a tie at every rate: the smallest, no extension
+    assert result['flat']['lr'] == pytest.approx(5e-4)
+    assert len(result['flat']['grid']) == 3
+    held_rounds, val = calls[:-1], calls[-1]
+    assert len(held_rounds[0]) == 12
+    assert held_rounds[1] == ['down|0.25x|0', 'far|4x|0', 'up|4x|0']
+    assert held_rounds[2] == ['down|0.125x|0', 'far|8x|0', 'up|8x|0']
+    assert val == ['down|0.25x|0', 'far|8x|0', 'flat|0.5x|0', 'up|4x|0']
 
 
 def test_tables():
