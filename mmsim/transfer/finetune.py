@@ -21,6 +21,7 @@ from mmengine.config import Config
 from .checkpoint_io import load_state_dict, read_checkpoint, save_checkpoint
 from .labelled_output import labelled_output
 from .tasks import get_task
+from .worker_lifetime import die_with_parent
 
 
 def num_heads_from_meta(checkpoint_path: str) -> Optional[int]:
@@ -217,8 +218,13 @@ def run_finetunes(task: str,
             for name, job in jobs.items()
         }
     context = multiprocessing.get_context('spawn')
+    # workers end with this process (a scheduler's SIGTERM, a kill):
+    # they would otherwise run their fine-tunes to the end, unseen
     with ProcessPoolExecutor(
-            min(workers, len(jobs)), mp_context=context) as pool:
+            min(workers, len(jobs)),
+            mp_context=context,
+            initializer=die_with_parent,
+            initargs=(os.getpid(), )) as pool:
         futures = {
             name: pool.submit(_labelled_finetune, name, num_threads or 1, job)
             for name, job in jobs.items()
