@@ -26,6 +26,7 @@ import torch
 
 from mmsim.transfer import load_state_dict
 from mmsim.transfer.checkpoint_io import UnbuiltObjectsWarning
+from .report import table_lines
 
 LAYER = re.compile(r'(?:^|\.)layers\.(\d+)\.')
 
@@ -88,26 +89,24 @@ def loss_windows(log_path: str, window: int) -> List[float]:
     return [sum(v) / len(v) for _, v in sorted(means.items())]
 
 
-def _fmt(values) -> str:
-    return ' | '.join(f'{v:.3f}' for v in values)
+def _fmt(values) -> List[str]:
+    return [f'{v:.3f}' for v in values]
 
 
 def report(work_dir: str, window: int = 100) -> str:
     """The two tables for a replay work dir (markdown)."""
     common = load_state_dict(osp.join(work_dir, 'common_init.pth'))
+    pretrained = {
+        osp.basename(path)[:-4]: relative_drift(common, load_state_dict(path))
+        for path in sorted(glob.glob(osp.join(work_dir, 'eval', '*.pth')))
+    }
+    groups = max(pretrained.values(), key=len)
     lines = [
         'Pre-training: relative change of each block from the common '
-        'start', ''
+        'start', '',
+        *table_lines(['row', *groups], [[name, *_fmt(drift.values())]
+                                        for name, drift in pretrained.items()])
     ]
-    for i, path in enumerate(
-            sorted(glob.glob(osp.join(work_dir, 'eval', '*.pth')))):
-        drift = relative_drift(common, load_state_dict(path))
-        if i == 0:
-            lines += [
-                f'| row | {" | ".join(drift)} |',
-                '|---' * (len(drift) + 1) + '|'
-            ]
-        lines.append(f'| {osp.basename(path)[:-4]} | {_fmt(drift.values())} |')
     for task in ('det', 'seg'):
         runs = [  # finished ones only
             osp.dirname(p) for p in sorted(
@@ -117,10 +116,6 @@ def report(work_dir: str, window: int = 100) -> str:
         ]
         if not runs:
             continue
-        lines += [
-            '', f'{task} fine-tunes on val (seed 0): relative change '
-            f'from the start; mean loss per {window} iterations', ''
-        ]
         table = []
         for run in runs:
             with open(osp.join(run, 'replay_params.json')) as f:
@@ -138,15 +133,17 @@ def report(work_dir: str, window: int = 100) -> str:
                           loss_windows(log, window)))
         groups = max((t[1] for t in table), key=len)
         windows = max(len(t[2]) for t in table)
-        heads = list(groups) + [
+        heads = ['row', *groups] + [
             f'loss {k * window + 1}-{(k + 1) * window}' for k in range(windows)
         ]
         lines += [
-            f'| row | {" | ".join(heads)} |', '|---' * (len(heads) + 1) + '|'
+            '', f'{task} fine-tunes on val (seed 0): relative change '
+            f'from the start; mean loss per {window} iterations', '',
+            *table_lines(heads, [[
+                name, *(f'{drift[g]:.3f}' if g in drift else '-'
+                        for g in groups), *_fmt(losses)
+            ] for name, drift, losses in table])
         ]
-        for name, drift, losses in table:
-            cells = [f'{drift[g]:.3f}' if g in drift else '-' for g in groups]
-            lines.append(f'| {name} | {" | ".join(cells)} | {_fmt(losses)} |')
     return '\n'.join(lines)
 
 

@@ -31,6 +31,16 @@ def _value(value: Optional[float]) -> str:
     return '-' if value is None else f'{value:.1f}'
 
 
+def table_lines(headers: Sequence[str],
+                rows: Sequence[Sequence[str]]) -> List[str]:
+    """A markdown table's lines: ``headers``, the rule under them, then one
+    line per row of cells (as many as ``headers``)."""
+    return [
+        '| ' + ' | '.join(headers) + ' |', '|---' * len(headers) + '|',
+        *('| ' + ' | '.join(cells) + ' |' for cells in rows)
+    ]
+
+
 def markdown_table(results: Dict[str, dict],
                    bounds: Optional[dict] = None) -> str:
     """One row per method: the frozen columns, then each fine-tune's val
@@ -43,30 +53,30 @@ def markdown_table(results: Dict[str, dict],
             ``det`` / ``seg`` (``{'lr': float, 'seeds': [{metric: %}]}``).
         bounds (dict, optional): :func:`~.frozen.retrieval_bounds`.
     """
-    headers = [h
-               for _, h in FROZEN_COLUMNS] + [h for *_, h in FINETUNE_COLUMNS]
-    lines = [
-        '| method | ' + ' | '.join(headers) + ' |',
-        '|---' * (len(headers) + 1) + '|'
-    ]
+    headers = ['method'] + [h for _, h in FROZEN_COLUMNS
+                            ] + [h for *_, h in FINETUNE_COLUMNS]
+    rows = []
     for name, r in results.items():
-        cells = [_value(r.get(k)) for k, _ in FROZEN_COLUMNS]
+        cells = [name] + [_value(r.get(k)) for k, _ in FROZEN_COLUMNS]
         for task, metric, _ in FINETUNE_COLUMNS:
             runs = r.get(task)
             cells.append(
                 _seeded([s[metric] for s in runs['seeds']] if runs else None))
-        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+        rows.append(cells)
     if bounds:
         blank = ['-'] * len(FINETUNE_COLUMNS)
         pixels = bounds['pixels']
-        lines.append('| raw pixels (retrieval floor) | - | - | - | ' +
-                     f"{pixels['retrieval']:.1f} | "
-                     f"{pixels['retrieval_std']:.1f} | " + ' | '.join(blank) +
-                     ' |')
-        lines.append('| label oracle (retrieval ceiling) | - | - | - | ' +
-                     f"{bounds['oracle']:.1f} | {bounds['oracle']:.1f} | " +
-                     ' | '.join(blank) + ' |')
-    return '\n'.join(lines)
+        oracle = f"{bounds['oracle']:.1f}"
+        rows.append([
+            'raw pixels (retrieval floor)', '-', '-', '-',
+            f"{pixels['retrieval']:.1f}", f"{pixels['retrieval_std']:.1f}",
+            *blank
+        ])
+        rows.append([
+            'label oracle (retrieval ceiling)', '-', '-', '-', oracle, oracle,
+            *blank
+        ])
+    return '\n'.join(table_lines(headers, rows))
 
 
 def grid_table(task: str, metric: str, results: Dict[str, dict]) -> str:
@@ -76,17 +86,15 @@ def grid_table(task: str, metric: str, results: Dict[str, dict]) -> str:
     if not rows:
         return ''
     lrs = sorted({lr for r in rows.values() for lr in r['grid']})
-    lines = [
-        '| method | ' + ' | '.join(f'lr {lr:g}' for lr in lrs) + ' |',
-        '|---' * (len(lrs) + 1) + '|'
-    ]
+    lines = []
     for name, r in rows.items():
-        cells = []
+        cells = [name]
         for lr in lrs:
             cell = _value(r['grid'][lr][metric]) if lr in r['grid'] else '-'
             cells.append(f'**{cell}**' if lr == r['lr'] else cell)
-        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines)
+        lines.append(cells)
+    return '\n'.join(
+        table_lines(['method'] + [f'lr {lr:g}' for lr in lrs], lines))
 
 
 def plot_curves(curves: Dict[str, Dict[str, List[tuple]]], out: str,

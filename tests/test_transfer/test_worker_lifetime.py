@@ -1,7 +1,6 @@
 # Copyright (c) mmsim contributors. All rights reserved.
 """Pool workers started with :func:`die_with_parent` end when their
 parent is killed, as :func:`run_finetunes`'s do."""
-import os
 import signal
 import subprocess
 import sys
@@ -9,6 +8,7 @@ import time
 
 import pytest
 
+from mmsim.engine.runner.lock_file import pid_alive
 from tests._subprocess_env import cpu_subprocess_env
 
 PARENT = r'''
@@ -32,11 +32,10 @@ if __name__ == '__main__':
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    """:func:`pid_alive`, a zombie (dead, not yet reaped by its new
+    parent) counting as gone."""
+    if not pid_alive(pid):
         return False
-    # a zombie (dead, not yet reaped by its new parent) counts as gone
     try:
         with open(f'/proc/{pid}/stat') as f:
             return f.read().split(') ')[-1][0] != 'Z'
