@@ -148,7 +148,8 @@ def save_checkpoint(state_dict: Dict[str, torch.Tensor],
     """Write ``{'meta': meta, 'state_dict': state_dict}`` atomically: to a
     temporary file in the same folder, then renamed over ``path``, so a
     failure never leaves a partial file. The file gets the mode of any new
-    file (:func:`default_file_mode`), not the temporary file's ``0o600``.
+    file (:func:`default_file_mode`), not the temporary file's ``0o600``,
+    and its bytes depend only on what is saved, not on ``path``.
 
     Args:
         state_dict (dict[str, torch.Tensor]): Tensors to save.
@@ -161,7 +162,11 @@ def save_checkpoint(state_dict: Dict[str, torch.Tensor],
         dir=folder, prefix='.' + os.path.basename(path), suffix='.tmp')
     os.close(handle)
     try:
-        torch.save(dict(meta=meta or {}, state_dict=state_dict), tmp_path)
+        # through a file object, so that the archive's inner folder is
+        # torch's fixed 'archive', not the temporary file's random name:
+        # the same tensors give the same bytes (reuse keys on them)
+        with open(tmp_path, 'wb') as file:
+            torch.save(dict(meta=meta or {}, state_dict=state_dict), file)
         os.chmod(tmp_path, default_file_mode())
         os.replace(tmp_path, path)
     except BaseException:
