@@ -29,8 +29,8 @@ from . import finetune, report
 #: Variant name -> the encoder tensors it swaps for ViTDet's own init.
 VARIANTS = {
     'random position embedding': ('pos_embed', ),
-    'default patch projection': ('patch_embed.projection.weight',
-                                 'patch_embed.projection.bias'),
+    'default patch projection':
+    ('patch_embed.projection.weight', 'patch_embed.projection.bias'),
 }
 
 
@@ -64,8 +64,9 @@ def swap_to_vitdet_init(state: Dict[str, torch.Tensor],
         if name == 'pos_embed':
             out[key] = trunc_normal_(torch.zeros_like(state[key]), std=.02)
         elif name.startswith('patch_embed.projection.'):
-            out[key] = getattr(conv, name.rsplit('.', 1)[1]).detach().to(
-                state[key].dtype).clone()
+            out[key] = getattr(conv,
+                               name.rsplit('.', 1)[1]).detach().to(
+                                   state[key].dtype).clone()
         else:
             raise KeyError(f'no ViTDet init known for {name!r}')
     return out
@@ -104,21 +105,22 @@ def main(argv: Sequence[str] = None) -> None:
     parser.add_argument('--iters', type=int, default=600)
     args = parser.parse_args(argv)
     out = osp.join(args.work_dir, 'init_split')
-    paths = write_variants(osp.join(args.work_dir, 'eval', 'random.pth'),
-                           out)
+    paths = write_variants(osp.join(args.work_dir, 'eval', 'random.pth'), out)
     lr = args.lr_factor * finetune.base_lr('det')
-    rows = {v: dict(slug=v.replace(' ', '-'), encoder=p)
-            for v, p in paths.items()}
+    rows = {
+        v: dict(slug=v.replace(' ', '-'), encoder=p)
+        for v, p in paths.items()
+    }
     runs = finetune._runs(rows, {f'{args.lr_factor:g}x': lr}, args.seeds,
                           args.data_root, out, args.iters)
-    scores = finetune.run_or_reuse('det', runs, num_heads=3, workers=2,
-                                   num_threads=1)
+    scores = finetune.run_or_reuse(
+        'det', runs, num_heads=3, workers=2, num_threads=1)
     lines = report.table_lines(
-        ['common start with', 'seed', 'box AP', 'mask AP'],
-        [[name.split('|')[0], name.split('|')[2],
-          f"{100 * s['coco/bbox_mAP']:.1f}",
-          f"{100 * s['coco/segm_mAP']:.1f}"]
-         for name, s in sorted(scores.items())])
+        ['common start with', 'seed', 'box AP', 'mask AP'], [[
+            name.split('|')[0],
+            name.split('|')[2], f"{100 * s['coco/bbox_mAP']:.1f}",
+            f"{100 * s['coco/segm_mAP']:.1f}"
+        ] for name, s in sorted(scores.items())])
     print('\n'.join(lines))
 
 

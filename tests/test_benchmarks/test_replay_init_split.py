@@ -15,14 +15,14 @@ from mmsim.transfer import load_state_dict, save_checkpoint
 def _start(channels: int = 32, patch: int = 16) -> dict:
     gen = torch.Generator().manual_seed(1)
     return {
-        'backbone.pos_embed': torch.randn(1, 1 + 4 * 4, channels,
-                                          generator=gen),
+        'backbone.pos_embed':
+        torch.randn(1, 1 + 4 * 4, channels, generator=gen),
         'backbone.patch_embed.projection.weight':
         torch.ones(channels, 3, patch, patch),
-        'backbone.patch_embed.projection.bias': torch.zeros(channels),
-        'backbone.layers.0.attn.qkv.weight': torch.randn(3 * channels,
-                                                         channels,
-                                                         generator=gen),
+        'backbone.patch_embed.projection.bias':
+        torch.zeros(channels),
+        'backbone.layers.0.attn.qkv.weight':
+        torch.randn(3 * channels, channels, generator=gen),
     }
 
 
@@ -46,8 +46,7 @@ def test_draws_match_the_backbones_own_init():
     out = swap_to_vitdet_init(_start(), names)
     backbone = SIMViTDet(
         arch=dict(
-            embed_dims=32, num_layers=2, num_heads=2,
-            feedforward_channels=64),
+            embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64),
         img_size=64,
         pretrain_img_size=64,
         window_size=2)
