@@ -12,7 +12,7 @@ from mmengine.registry import MODELS, init_default_scope
 from mmengine.utils import import_modules_from_strings
 
 from ..hosts import host
-from ..transfer.checkpoint_io import load_state_dict
+from ..transfer.checkpoint_io import load_state_dict, save_checkpoint
 
 
 def build_pretrain_model(config: str,
@@ -50,7 +50,8 @@ def build_pretrain_model(config: str,
 
 def save_initial_checkpoint(config: str, path: str, seed: int = 0) -> str:
     """Save the config's model at its own initialisation as a checkpoint
-    (``state_dict`` and, as the runner does, ``meta['cfg']``).
+    (``state_dict`` and, as the runner does, ``meta['cfg']``), written
+    atomically.
 
     Args:
         config (str): A pre-training config file.
@@ -62,5 +63,5 @@ def save_initial_checkpoint(config: str, path: str, seed: int = 0) -> str:
     """
     model = build_pretrain_model(config, None, seed)
     meta = dict(cfg=Config.fromfile(config).pretty_text, seed=seed)
-    torch.save(dict(state_dict=model.state_dict(), meta=meta), path)
+    save_checkpoint(model.state_dict(), path, meta=meta)  # atomic
     return path
