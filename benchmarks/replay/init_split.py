@@ -3,10 +3,11 @@
 ViTDet's own random init moves the detection score.
 
 The common start (``eval/random.pth`` of a replay work dir) and ViTDet's
-own init of the same arch differ in two tensors groups only: the position
-embedding (fixed 2-D sin-cos there, truncated normal 0.02 here) and the
-patch projection (xavier uniform, zero bias there; PyTorch's default
-``Conv2d`` init here). This tool writes the common start with one group
+own init of the same arch differ in two groups of tensors only (the cls
+token aside, which ViTDet does not use): the position embedding (fixed
+2-D sin-cos there, truncated normal 0.02 here) and the patch projection
+(a xavier-uniform weight there; PyTorch's default ``Conv2d`` init here,
+whose weight is half as large). This tool writes the common start with one group
 at a time swapped for ViTDet's init and fine-tunes each at the common
 start's chosen rate on val, with the replay's seeds (its fine-tunes are
 reused when their parameters match)::
