@@ -7,9 +7,9 @@ own init of the same arch differ in two groups of tensors only (the cls
 token aside, which ViTDet does not use): the position embedding (fixed
 2-D sin-cos there, truncated normal 0.02 here) and the patch projection
 (a xavier-uniform weight there; PyTorch's default ``Conv2d`` init here,
-whose weight is half as large). This tool writes the common start with one group
-at a time swapped for ViTDet's init and fine-tunes each at the common
-start's chosen rate on val, with the replay's seeds (its fine-tunes are
+whose weight is half as large). This tool writes the common start
+with one group at a time swapped for ViTDet's init and fine-tunes each
+at the common start's chosen rate on val, with the replay's seeds (its fine-tunes are
 reused when their parameters match)::
 
     python -m benchmarks.replay.init_split --work-dir work_dirs/replay
