@@ -9,8 +9,8 @@ token aside, which ViTDet does not use): the position embedding (fixed
 (a xavier-uniform weight there; PyTorch's default ``Conv2d`` init here,
 whose weight is half as large). This tool writes the common start
 with one group at a time swapped for ViTDet's init and fine-tunes each
-at the common start's chosen rate on val, with the replay's seeds (its fine-tunes are
-reused when their parameters match)::
+at the common start's chosen rate on val, with the replay's seeds
+(its fine-tunes are reused when their parameters match)::
 
     python -m benchmarks.replay.init_split --work-dir work_dirs/replay
 
