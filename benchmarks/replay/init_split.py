@@ -18,7 +18,7 @@ and prints a markdown table of box / mask AP by seed.
 """
 import argparse
 import os.path as osp
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import torch
 from mmengine.model.weight_init import trunc_normal_
@@ -97,7 +97,7 @@ def write_variants(start_path: str, out_dir: str) -> Dict[str, str]:
     return paths
 
 
-def main(argv: Sequence[str] = None) -> None:
+def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/replay')
     parser.add_argument('--data-root', default='data/replay_shapes/det')
