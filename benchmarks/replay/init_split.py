@@ -26,6 +26,7 @@ from torch import nn
 
 from mmsim.transfer import load_state_dict, save_checkpoint
 from . import finetune, report
+from .run import NUM_HEADS
 
 #: Variant name -> the encoder tensors it swaps for ViTDet's own init.
 VARIANTS = {
@@ -115,7 +116,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     runs = finetune._runs(rows, {f'{args.lr_factor:g}x': lr}, args.seeds,
                           args.data_root, out, args.iters)
     scores = finetune.run_or_reuse(
-        'det', runs, num_heads=3, workers=2, num_threads=1)
+        'det', runs, num_heads=NUM_HEADS, workers=2, num_threads=1)
     lines = report.table_lines(
         ['common start with', 'seed', 'box AP', 'mask AP'], [[
             name.split('|')[0],
